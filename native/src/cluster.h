@@ -1,0 +1,36 @@
+// The JS-facing cluster handle. Each method copies its arguments, queues a
+// worker and returns a promise; nothing here blocks.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "cluster_state.h"
+
+namespace rbdfn {
+
+class Cluster : public Napi::ObjectWrap<Cluster> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Cluster(const Napi::CallbackInfo& info);
+  ~Cluster() override;
+
+ private:
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value ListPools(const Napi::CallbackInfo& info);
+  Napi::Value ListImages(const Napi::CallbackInfo& info);
+  Napi::Value CreateImage(const Napi::CallbackInfo& info);
+  Napi::Value StatImage(const Napi::CallbackInfo& info);
+  Napi::Value RemoveImage(const Napi::CallbackInfo& info);
+  Napi::Value TrashMove(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<ClusterState> state_;
+  Napi::Env::CleanupHook<std::function<void()>> cleanup_;
+  // Set once the hook has run: node-addon-api frees it then, so Remove() must not.
+  std::shared_ptr<bool> cleanup_ran_ = std::make_shared<bool>(false);
+  bool connect_called_ = false;
+};
+
+}  // namespace rbdfn

@@ -1,0 +1,170 @@
+#include "images.h"
+
+#include <cerrno>
+#include <ctime>
+
+namespace rbdfn {
+
+void ListImagesWorker::Run() {
+  std::vector<rbd_image_spec_t> specs;
+  size_t count = 0;
+  int r = WithIoctx([&](Ioctx* io) {
+    size_t max = std::max<size_t>(io->list_hint.load() + 64, 256);
+    int rc;
+    do {
+      specs.resize(max);
+      rc = rbd_list2(io->get(), specs.data(), &max);  // -ERANGE sets max to what it needs
+    } while (rc == -ERANGE);
+    if (rc >= 0) {
+      count = max;
+      io->list_hint.store(count);
+    }
+    return rc;
+  });
+  if (r < 0) return Fail(r, "rbd_list2");
+
+  images_.reserve(count);
+  for (size_t i = 0; i < count; ++i) images_.emplace_back(specs[i].name, specs[i].id);
+  rbd_image_spec_list_cleanup(specs.data(), count);
+
+  // librbd lists a missing namespace as empty; callers deserve a 404.
+  if (count == 0 && !failure_.ns.empty()) {
+    bool exists = false;
+    r = WithIoctx([&](Ioctx* io) { return rbd_namespace_exists(io->get(), failure_.ns.c_str(), &exists); });
+    if (r < 0) return Fail(r, "rbd_namespace_exists");
+    if (!exists) return Fail(-ENOENT, "rbd_namespace_exists");
+  }
+}
+
+Napi::Value ListImagesWorker::Result(Napi::Env env) {
+  Napi::Array out = Napi::Array::New(env, images_.size());
+  for (size_t i = 0; i < images_.size(); ++i) {
+    Napi::Object image = Napi::Object::New(env);
+    image.Set("name", images_[i].first);
+    image.Set("id", images_[i].second);
+    out.Set(i, image);
+  }
+  return out;
+}
+
+void CreateImageWorker::Run() {
+  rbd_image_options_t opts;
+  rbd_image_options_create(&opts);
+  int r = 0;
+  auto set = [&](int option, const std::optional<uint64_t>& value) {
+    if (r == 0 && value) r = rbd_image_options_set_uint64(opts, option, *value);
+  };
+  set(RBD_IMAGE_OPTION_FORMAT, 2);
+  set(RBD_IMAGE_OPTION_FEATURES, options_.features);
+  set(RBD_IMAGE_OPTION_ORDER, options_.order);
+  set(RBD_IMAGE_OPTION_STRIPE_UNIT, options_.stripe_unit);
+  set(RBD_IMAGE_OPTION_STRIPE_COUNT, options_.stripe_count);
+  if (r == 0 && !options_.data_pool.empty()) {
+    r = rbd_image_options_set_string(opts, RBD_IMAGE_OPTION_DATA_POOL, options_.data_pool.c_str());
+  }
+  if (r < 0) {
+    rbd_image_options_destroy(opts);
+    return Fail(r, "rbd_image_options_set");
+  }
+  r = WithIoctx([&](Ioctx* io) {
+    return rbd_create4(io->get(), failure_.image.c_str(), options_.size, opts);
+  });
+  rbd_image_options_destroy(opts);
+  if (r < 0) Fail(r, "rbd_create4");
+}
+
+void StatImageWorker::Run() {
+  rbd_image_t image = nullptr;
+  // Read-only: no exclusive lock and no header watch of our own in the result.
+  int r = WithIoctx([&](Ioctx* io) {
+    return rbd_open_read_only(io->get(), failure_.image.c_str(), &image, nullptr);
+  });
+  if (r < 0) return Fail(r, "rbd_open_read_only");
+  r = Collect(image);
+  rbd_close(image);
+}
+
+// Fills stat_; on error calls Fail() and returns the negative errno.
+int StatImageWorker::Collect(rbd_image_t image) {
+  rbd_image_info_t info;
+  int r = rbd_stat(image, &info, sizeof(info));
+  if (r < 0) return Fail(r, "rbd_stat"), r;
+  stat_.size = info.size;
+  stat_.object_size = info.obj_size;
+  stat_.order = info.order;
+  stat_.num_objects = info.num_objs;
+  stat_.block_name_prefix = info.block_name_prefix;
+
+  if ((r = rbd_get_features(image, &stat_.features)) < 0) return Fail(r, "rbd_get_features"), r;
+  if ((r = rbd_get_stripe_unit(image, &stat_.stripe_unit)) < 0) return Fail(r, "rbd_get_stripe_unit"), r;
+  if ((r = rbd_get_stripe_count(image, &stat_.stripe_count)) < 0) return Fail(r, "rbd_get_stripe_count"), r;
+  stat_.data_pool_id = rbd_get_data_pool_id(image);
+
+  char id[128];
+  if ((r = rbd_get_id(image, id, sizeof(id))) < 0) return Fail(r, "rbd_get_id"), r;
+  stat_.id = id;
+
+  struct timespec created;
+  if ((r = rbd_get_create_timestamp(image, &created)) < 0) return Fail(r, "rbd_get_create_timestamp"), r;
+  stat_.create_timestamp_ms = created.tv_sec * 1000.0 + created.tv_nsec / 1e6;
+
+  std::vector<rbd_snap_info_t> snaps(16);
+  int max_snaps = static_cast<int>(snaps.size());
+  while ((r = rbd_snap_list(image, snaps.data(), &max_snaps)) == -ERANGE) snaps.resize(max_snaps);
+  if (r < 0) return Fail(r, "rbd_snap_list"), r;
+  stat_.snapshot_count = r;
+  rbd_snap_list_end(snaps.data());
+
+  std::vector<rbd_image_watcher_t> watchers(8);
+  size_t max_watchers = watchers.size();
+  while ((r = rbd_watchers_list(image, watchers.data(), &max_watchers)) == -ERANGE) {
+    watchers.resize(max_watchers);
+  }
+  if (r < 0) return Fail(r, "rbd_watchers_list"), r;
+  for (size_t i = 0; i < max_watchers; ++i) {
+    stat_.watchers.push_back({watchers[i].addr, watchers[i].id, watchers[i].cookie});
+  }
+  rbd_watchers_list_cleanup(watchers.data(), max_watchers);
+  return 0;
+}
+
+Napi::Value StatImageWorker::Result(Napi::Env env) {
+  auto num = [&](double v) { return Napi::Number::New(env, v); };
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", stat_.id);
+  out.Set("size", num(static_cast<double>(stat_.size)));
+  out.Set("objectSize", num(static_cast<double>(stat_.object_size)));
+  out.Set("order", num(stat_.order));
+  out.Set("objectCount", num(static_cast<double>(stat_.num_objects)));
+  out.Set("features", num(static_cast<double>(stat_.features)));
+  out.Set("stripeUnit", num(static_cast<double>(stat_.stripe_unit)));
+  out.Set("stripeCount", num(static_cast<double>(stat_.stripe_count)));
+  out.Set("dataPoolId", num(static_cast<double>(stat_.data_pool_id)));
+  out.Set("blockNamePrefix", stat_.block_name_prefix);
+  out.Set("createdAtMs", num(stat_.create_timestamp_ms));
+  out.Set("snapshotCount", num(stat_.snapshot_count));
+  Napi::Array watchers = Napi::Array::New(env, stat_.watchers.size());
+  for (size_t i = 0; i < stat_.watchers.size(); ++i) {
+    Napi::Object w = Napi::Object::New(env);
+    w.Set("address", stat_.watchers[i].addr);
+    w.Set("id", num(static_cast<double>(stat_.watchers[i].id)));
+    w.Set("cookie", std::to_string(stat_.watchers[i].cookie));  // may exceed 2^53
+    watchers.Set(i, w);
+  }
+  out.Set("watchers", watchers);
+  return out;
+}
+
+void RemoveImageWorker::Run() {
+  int r = WithIoctx([&](Ioctx* io) { return rbd_remove(io->get(), failure_.image.c_str()); });
+  if (r < 0) Fail(r, "rbd_remove");
+}
+
+void TrashMoveWorker::Run() {
+  int r = WithIoctx([&](Ioctx* io) {
+    return rbd_trash_move(io->get(), failure_.image.c_str(), delay_seconds_);
+  });
+  if (r < 0) Fail(r, "rbd_trash_move");
+}
+
+}  // namespace rbdfn

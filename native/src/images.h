@@ -1,0 +1,116 @@
+// RBD image operations: list, create, stat, remove, move to trash.
+#pragma once
+
+#include <rbd/librbd.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "worker.h"
+
+namespace rbdfn {
+
+class ListImagesWorker : public ClusterWorker {
+ public:
+  ListImagesWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns)
+      : ClusterWorker(env, "rbd_list2", std::move(state), std::move(pool), std::move(ns)) {}
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> images_;  // (name, id)
+};
+
+struct CreateOptions {
+  uint64_t size = 0;
+  std::optional<uint64_t> features;
+  std::optional<uint64_t> order;
+  std::optional<uint64_t> stripe_unit;
+  std::optional<uint64_t> stripe_count;
+  std::string data_pool;
+};
+
+class CreateImageWorker : public ClusterWorker {
+ public:
+  CreateImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
+                    std::string ns, std::string image, CreateOptions options)
+      : ClusterWorker(env, "rbd_create4", std::move(state), std::move(pool), std::move(ns),
+                      std::move(image)),
+        options_(std::move(options)) {}
+
+ protected:
+  void Run() override;
+
+ private:
+  CreateOptions options_;
+};
+
+struct Watcher {
+  std::string addr;
+  int64_t id;
+  uint64_t cookie;
+};
+
+struct ImageStat {
+  uint64_t size = 0;
+  uint64_t object_size = 0;
+  int order = 0;
+  uint64_t num_objects = 0;
+  uint64_t features = 0;
+  uint64_t stripe_unit = 0;
+  uint64_t stripe_count = 0;
+  int64_t data_pool_id = -1;
+  std::string id;
+  std::string block_name_prefix;
+  double create_timestamp_ms = 0;
+  int snapshot_count = 0;
+  std::vector<Watcher> watchers;
+};
+
+class StatImageWorker : public ClusterWorker {
+ public:
+  StatImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
+                  std::string ns, std::string image)
+      : ClusterWorker(env, "rbd_stat", std::move(state), std::move(pool), std::move(ns),
+                      std::move(image)) {}
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  int Collect(rbd_image_t image);
+  ImageStat stat_;
+};
+
+class RemoveImageWorker : public ClusterWorker {
+ public:
+  RemoveImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
+                    std::string ns, std::string image)
+      : ClusterWorker(env, "rbd_remove", std::move(state), std::move(pool), std::move(ns),
+                      std::move(image)) {}
+
+ protected:
+  void Run() override;
+};
+
+class TrashMoveWorker : public ClusterWorker {
+ public:
+  TrashMoveWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
+                  std::string ns, std::string image, uint64_t delay_seconds)
+      : ClusterWorker(env, "rbd_trash_move", std::move(state), std::move(pool), std::move(ns),
+                      std::move(image)),
+        delay_seconds_(delay_seconds) {}
+
+ protected:
+  void Run() override;
+
+ private:
+  uint64_t delay_seconds_;
+};
+
+}  // namespace rbdfn

@@ -1,0 +1,97 @@
+// Base classes for promise-returning operations. Inputs are copied into the
+// worker before Queue(); Execute() runs on the libuv pool and never touches JS.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "cluster_state.h"
+#include "errors.h"
+
+namespace rbdfn {
+
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  // Queues the work and hands back its promise.
+  Napi::Promise Start() {
+    Queue();
+    return deferred_.Promise();
+  }
+
+ protected:
+  virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+
+  // Records a failure. The first one wins: it is the cause, later ones are effects.
+  void Fail(int err, const char* op) {
+    if (failure_.Failed()) return;
+    failure_.Set(err, op);
+    SetError(op);
+  }
+
+  void OnOK() final { deferred_.Resolve(Result(Env())); }
+  void OnError(const Napi::Error&) final { deferred_.Reject(MakeError(Env(), failure_).Value()); }
+
+  Failure failure_;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+};
+
+// An operation on a connected cluster, optionally scoped to a pool/namespace/image.
+class ClusterWorker : public PromiseWorker {
+ public:
+  // op names the main librados/librbd call, reported if the handle is unusable.
+  ClusterWorker(Napi::Env env, const char* op, std::shared_ptr<ClusterState> state,
+                std::string pool = "", std::string ns = "", std::string image = "")
+      : PromiseWorker(env, op), op_(op), state_(std::move(state)) {
+    failure_.pool = std::move(pool);
+    failure_.ns = std::move(ns);
+    failure_.image = std::move(image);
+  }
+
+ protected:
+  void Execute() final {
+    InFlight guard(state_.get());
+    if (guard.rc() != 0) return Fail(guard.rc(), op_);
+    Run();
+  }
+
+  // The librados/librbd work. Report errors with Fail().
+  virtual void Run() = 0;
+
+  // The ioctx for this worker's pool/namespace, or nullptr after Fail().
+  std::shared_ptr<Ioctx> OpenIoctx() {
+    std::shared_ptr<Ioctx> io;
+    int r = state_->GetIoctx(failure_.pool, failure_.ns, &io);
+    if (r < 0) {
+      Fail(r, "rados_ioctx_create");
+      return nullptr;
+    }
+    return io;
+  }
+
+  // Runs op(ioctx); if it fails with -ENOENT because the cached ioctx belongs
+  // to a pool that was since deleted or recreated, retries once on a fresh one.
+  template <typename Op>
+  int WithIoctx(Op op) {
+    auto io = OpenIoctx();
+    if (!io) return failure_.err;
+    int r = op(io.get());
+    if (r == -ENOENT && state_->EvictIfStale(failure_.pool, failure_.ns, io)) {
+      io = OpenIoctx();
+      if (!io) return failure_.err;
+      r = op(io.get());
+    }
+    return r;
+  }
+
+  const char* op_;
+  std::shared_ptr<ClusterState> state_;
+};
+
+}  // namespace rbdfn
