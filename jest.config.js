@@ -1,0 +1,23 @@
+/** Unit tests run without Ceph; integration tests share one sandbox cluster. */
+const tsJest = ['ts-jest', { isolatedModules: true }];
+
+module.exports = {
+  // Integration tests talk to a real cluster; unit tests finish far sooner.
+  testTimeout: 60_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      testEnvironment: 'node',
+    },
+    {
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+  ],
+};

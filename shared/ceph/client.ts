@@ -1,0 +1,234 @@
+/**
+ * The typed Ceph client every function uses. It validates every argument
+ * before it reaches C, and turns the addon's rejections into CephErrors whose
+ * stack points at the caller. Keep one per process: connecting costs ~35 ms.
+ */
+import type { CephConfig } from '../config';
+import { CephError, ERROR_CODES, invalidParameterError } from '../errors';
+import {
+  DEFAULT_MAX_IMAGE_SIZE,
+  validateCreateOptions,
+  validateInteger,
+  validateName,
+  validateNamespace,
+  validateSize,
+  type CreateImageOptions,
+} from '../validation';
+import { checkConfFile, diagnoseConnectError } from './diagnose';
+import { featureNames, type FeatureName } from './features';
+import { isNativeError, loadAddon, type NativeCluster, type NativeConnectInfo, type NativeError } from './native';
+
+/** An image's address. namespace "" (or absent) is the pool's default namespace. */
+export interface ImageSpec {
+  pool: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface PoolInfo {
+  name: string;
+  id: number;
+  /** Application tags, e.g. ["rbd"]. */
+  applications: string[];
+}
+
+export interface ImageRef {
+  name: string;
+  id: string;
+}
+
+export interface ImageInfo {
+  pool: string;
+  namespace: string;
+  name: string;
+  id: string;
+  size: number;
+  objectSize: number;
+  order: number;
+  features: FeatureName[];
+  featureBits: number;
+  stripeUnit: number;
+  stripeCount: number;
+  /** Pool id of a separate data pool, or null. */
+  dataPoolId: number | null;
+  createdAt: Date;
+  snapshotCount: number;
+  watchers: { address: string; id: number; cookie: string }[];
+}
+
+/** Ten years: beyond that a trash delay is surely a unit mistake. */
+export const MAX_TRASH_DELAY_SECONDS = 10 * 365 * 86400;
+
+export interface ClientOptions {
+  /** Largest image createImage accepts, in bytes. Default 64 TiB. */
+  maxImageSize?: number;
+}
+
+export class CephClient {
+  private closed?: Promise<void>;
+
+  private constructor(
+    private readonly cluster: NativeCluster,
+    readonly info: NativeConnectInfo,
+    private readonly maxImageSize: number,
+  ) {}
+
+  /**
+   * Connects with the given config. Failures are diagnosed: the error's code
+   * says whether the conf, keyring, key or monitors are at fault.
+   */
+  static async connect(config: CephConfig, options: ClientOptions = {}): Promise<CephClient> {
+    const trace = captureTrace(CephClient.connect);
+    const maxImageSize = options.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE;
+    validateSize(maxImageSize, Number.MAX_SAFE_INTEGER, 'maxImageSize');
+    const confError = checkConfFile(config);
+    if (confError) throw withTrace(confError, trace);
+
+    const addon = loadAddon();
+    const cluster = new addon.Cluster();
+    try {
+      const info = await cluster.connect({
+        conf: config.conf,
+        id: config.id,
+        keyring: config.keyring,
+        monHost: config.monHost,
+        key: config.key,
+        timeoutSeconds: config.timeoutSeconds,
+      });
+      return new CephClient(cluster, info, maxImageSize);
+    } catch (err) {
+      throw withTrace(isNativeError(err) ? diagnoseConnectError(err, config) : toCephError(err), trace);
+    }
+  }
+
+  /** Every pool with its id and application tags. */
+  async listPools(): Promise<PoolInfo[]> {
+    const trace = captureTrace(this.listPools);
+    return this.run(trace, () => this.cluster.listPools());
+  }
+
+  /** Image names and ids in a pool's namespace (default ""). ENOENT if the pool or namespace is missing. */
+  async listImages(pool: string, namespace?: string): Promise<ImageRef[]> {
+    const trace = captureTrace(this.listImages);
+    const p = validateName('pool', pool);
+    const ns = validateNamespace(namespace);
+    return this.run(trace, () => this.cluster.listImages(p, ns));
+  }
+
+  /** Creates a format-2 image of size bytes. EEXIST if the name is taken. */
+  async createImage(spec: ImageSpec, size: number, options?: CreateImageOptions): Promise<void> {
+    const trace = captureTrace(this.createImage);
+    const { pool, namespace, name } = validateSpec(spec);
+    const bytes = validateSize(size, this.maxImageSize);
+    const native = validateCreateOptions(options);
+    return this.run(trace, () => this.cluster.createImage(pool, namespace, name, bytes, native));
+  }
+
+  /** Size, layout, features, id, creation time, snapshot count and watchers. */
+  async statImage(spec: ImageSpec): Promise<ImageInfo> {
+    const trace = captureTrace(this.statImage);
+    const { pool, namespace, name } = validateSpec(spec);
+    const stat = await this.run(trace, () => this.cluster.statImage(pool, namespace, name));
+    return {
+      pool,
+      namespace,
+      name,
+      id: stat.id,
+      size: stat.size,
+      objectSize: stat.objectSize,
+      order: stat.order,
+      features: featureNames(stat.features),
+      featureBits: stat.features,
+      stripeUnit: stat.stripeUnit,
+      stripeCount: stat.stripeCount,
+      dataPoolId: stat.dataPoolId >= 0 && (stat.features & 128) !== 0 ? stat.dataPoolId : null,
+      createdAt: new Date(stat.createdAtMs),
+      snapshotCount: stat.snapshotCount,
+      watchers: stat.watchers,
+    };
+  }
+
+  /** Removes an image. EBUSY with watchers, ENOTEMPTY with snapshots. */
+  async removeImage(spec: ImageSpec): Promise<void> {
+    const trace = captureTrace(this.removeImage);
+    const { pool, namespace, name } = validateSpec(spec);
+    return this.run(trace, () => this.cluster.removeImage(pool, namespace, name));
+  }
+
+  /**
+   * Moves an image to the pool's trash; it can't be purged before delaySeconds
+   * (default 0, at most 10 years) have passed.
+   */
+  async trashImage(spec: ImageSpec, delaySeconds = 0): Promise<void> {
+    const trace = captureTrace(this.trashImage);
+    const { pool, namespace, name } = validateSpec(spec);
+    const delay = validateInteger('delaySeconds', delaySeconds, 0, MAX_TRASH_DELAY_SECONDS, ' of seconds');
+    return this.run(trace, () => this.cluster.trashMove(pool, namespace, name, delay));
+  }
+
+  /** Shuts the connection down after in-flight calls finish. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= this.cluster.close();
+    return this.closed;
+  }
+
+  private async run<T>(trace: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw withTrace(toCephError(err), trace);
+    }
+  }
+}
+
+function validateSpec(spec: ImageSpec): Required<ImageSpec> {
+  if (typeof spec !== 'object' || spec === null) {
+    throw invalidParameterError('spec', 'an object { pool, namespace?, name }', spec);
+  }
+  return {
+    pool: validateName('pool', spec.pool),
+    namespace: validateNamespace(spec.namespace),
+    name: validateName('image', spec.name),
+  };
+}
+
+/** The caller's stack, taken before the first await, minus our own frames. */
+function captureTrace(fn: Function): string {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, fn);
+  return holder.stack?.slice(holder.stack.indexOf('\n') + 1) ?? '';
+}
+
+/** Errors made on a libuv callback have no JS frames; give them the caller's. */
+function withTrace(err: CephError, trace: string): CephError {
+  err.stack = `${err.name} [${err.code}]: ${err.message}\n${trace}`;
+  return err;
+}
+
+function toCephError(err: unknown): CephError {
+  if (err instanceof CephError) return err;
+  if (!isNativeError(err)) {
+    return new CephError('ERR_INVALID_PARAMETER', (err as Error)?.message ?? String(err), { cause: err });
+  }
+  return new CephError(err.code, describeNativeError(err), {
+    errno: err.errno,
+    op: err.op,
+    pool: err.pool,
+    namespace: err.namespace,
+    image: err.image,
+    cause: err,
+  });
+}
+
+function describeNativeError(err: NativeError): string {
+  const ns = err.namespace ? `/${err.namespace}` : '';
+  const target = err.image ? `image "${err.pool}${ns}/${err.image}"` : err.pool ? `pool "${err.pool}${ns}"` : 'the cluster';
+  const hint = (ERROR_CODES as Record<string, string>)[err.code];
+  if (err.code === 'ENOENT') {
+    if (err.op === 'rados_ioctx_create') return `Pool "${err.pool}" does not exist.`;
+    if (err.op === 'rbd_namespace_exists') return `Namespace "${err.namespace}" does not exist in pool "${err.pool}".`;
+    if (err.image) return `Image "${err.pool}${ns}/${err.image}" does not exist (or its pool or namespace does not).`;
+  }
+  if (err.code === 'ENOTCONN' || err.code === 'ESHUTDOWN') return `${hint} (${err.op})`;
+  return `${err.op} on ${target} failed: ${hint ?? err.message} (${err.code})`;
+}

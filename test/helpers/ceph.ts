@@ -1,0 +1,54 @@
+/** Helpers for integration tests against the suite's sandbox cluster. */
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { CephClient } from '../../shared/ceph/client';
+import { loadCephConfig, type CephConfig } from '../../shared/config';
+
+const execFileAsync = promisify(execFile);
+
+/** The sandbox's config, loaded the way production loads it (from env). */
+export function sandboxConfig(overrides: NodeJS.ProcessEnv = {}): CephConfig {
+  const env = { ...pick(process.env, 'CEPH_CONF'), ...overrides };
+  return loadCephConfig({ env, secretsDir: '/nonexistent', cephDir: '/nonexistent' });
+}
+
+export function connectSandbox(overrides: NodeJS.ProcessEnv = {}): Promise<CephClient> {
+  return CephClient.connect(sandboxConfig(overrides));
+}
+
+/** Runs the rbd CLI against the sandbox, as an oracle. */
+export function rbd(...args: string[]): string {
+  return execFileSync('rbd', ['-c', process.env.CEPH_CONF!, ...args], { encoding: 'utf8' });
+}
+
+export async function rbdAsync(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('rbd', ['-c', process.env.CEPH_CONF!, ...args], { encoding: 'utf8' });
+  return stdout;
+}
+
+export function ceph(...args: string[]): string {
+  return execFileSync('ceph', ['-c', process.env.CEPH_CONF!, ...args], { encoding: 'utf8' });
+}
+
+/** `rbd info --format json` of pool/image. */
+export function rbdInfo(spec: string): { size: number; features: string[]; object_size: number; order: number; id: string; stripe_unit?: number; stripe_count?: number; data_pool?: string } {
+  return JSON.parse(rbd('info', '--format', 'json', spec));
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The admin key, read from the sandbox keyring. */
+export function adminKey(): string {
+  const text = fs.readFileSync(process.env.CEPH_SANDBOX_KEYRING!, 'utf8');
+  const match = /key\s*=\s*(\S+)/.exec(text);
+  if (!match) throw new Error(`no key in ${process.env.CEPH_SANDBOX_KEYRING}`);
+  return match[1]!;
+}
+
+function pick(env: NodeJS.ProcessEnv, ...keys: string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+}

@@ -1,0 +1,273 @@
+/**
+ * Pool and image operations through the client, checked against the rbd and
+ * ceph CLIs as oracles, including every error path the functions rely on.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type { CephClient } from '../../shared/ceph/client';
+import { CephError } from '../../shared/errors';
+import { ceph, connectSandbox, rbd, rbdInfo, uniqueName } from '../helpers/ceph';
+
+const GiB = 2 ** 30;
+let client: CephClient;
+
+beforeAll(async () => {
+  client = await connectSandbox();
+});
+afterAll(() => client.close());
+
+describe('listPools', () => {
+  test('lists every pool with its id and application tags, as ceph does', async () => {
+    const pools = await client.listPools();
+    const oracle = JSON.parse(ceph('osd', 'pool', 'ls', 'detail', '--format', 'json')) as {
+      pool_name: string;
+      pool_id: number;
+      application_metadata: Record<string, unknown>;
+    }[];
+    expect(pools).toEqual(
+      oracle.map((p) => ({ name: p.pool_name, id: p.pool_id, applications: Object.keys(p.application_metadata) })),
+    );
+    expect(pools.find((p) => p.name === 'rbd')?.applications).toEqual(['rbd']);
+  });
+
+  test('sees a pool created by another client', async () => {
+    const pool = uniqueName('pool');
+    ceph('osd', 'pool', 'create', pool, '4');
+    try {
+      const names = (await client.listPools()).map((p) => p.name);
+      expect(names).toContain(pool);
+    } finally {
+      ceph('osd', 'pool', 'rm', pool, pool, '--yes-i-really-really-mean-it');
+    }
+  });
+});
+
+describe('create, stat, list, remove', () => {
+  test('a default image matches rbd info', async () => {
+    const name = uniqueName('img');
+    await client.createImage({ pool: 'rbd', name }, GiB);
+    const info = rbdInfo(`rbd/${name}`);
+    expect(info.size).toBe(GiB);
+    expect(info.features).toEqual(['layering', 'exclusive-lock', 'object-map', 'fast-diff', 'deep-flatten']);
+
+    const stat = await client.statImage({ pool: 'rbd', name });
+    expect(stat).toMatchObject({
+      pool: 'rbd',
+      namespace: '',
+      name,
+      id: info.id,
+      size: GiB,
+      objectSize: 4 * 2 ** 20,
+      order: 22,
+      features: info.features,
+      snapshotCount: 0,
+      watchers: [],
+      dataPoolId: null,
+    });
+    expect(Math.abs(stat.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+
+    expect(await client.listImages('rbd')).toContainEqual({ name, id: info.id });
+    await client.removeImage({ pool: 'rbd', name });
+    expect(rbd('ls', 'rbd').split('\n')).not.toContain(name);
+  });
+
+  test('features, object size and striping reach librbd', async () => {
+    const name = uniqueName('striped');
+    await client.createImage({ pool: 'rbd', name }, 3 * GiB, {
+      features: ['layering', 'striping'],
+      objectSize: 2 ** 23,
+      stripeUnit: 2 ** 16,
+      stripeCount: 4,
+    });
+    const info = rbdInfo(`rbd/${name}`);
+    expect(info).toMatchObject({ size: 3 * GiB, object_size: 2 ** 23, order: 23, stripe_unit: 2 ** 16, stripe_count: 4 });
+    expect(info.features).toEqual(['layering', 'striping']);
+    const stat = await client.statImage({ pool: 'rbd', name });
+    expect(stat).toMatchObject({ stripeUnit: 2 ** 16, stripeCount: 4, features: ['layering', 'striping'] });
+    await client.removeImage({ pool: 'rbd', name });
+  });
+
+  test('a separate data pool', async () => {
+    const dataPool = uniqueName('data');
+    ceph('osd', 'pool', 'create', dataPool, '4');
+    rbd('pool', 'init', dataPool);
+    const name = uniqueName('img');
+    try {
+      await client.createImage({ pool: 'rbd', name }, GiB, { dataPool });
+      expect(rbdInfo(`rbd/${name}`).data_pool).toBe(dataPool);
+      const stat = await client.statImage({ pool: 'rbd', name });
+      const pools = await client.listPools();
+      expect(stat.dataPoolId).toBe(pools.find((p) => p.name === dataPool)?.id);
+      expect(stat.features).toContain('data-pool');
+      await client.removeImage({ pool: 'rbd', name });
+    } finally {
+      ceph('osd', 'pool', 'rm', dataPool, dataPool, '--yes-i-really-really-mean-it');
+    }
+  });
+
+  test('images in a namespace are separate from the default namespace', async () => {
+    const ns = uniqueName('ns');
+    rbd('namespace', 'create', `rbd/${ns}`);
+    const name = uniqueName('img');
+    await client.createImage({ pool: 'rbd', namespace: ns, name }, GiB);
+    expect((await client.listImages('rbd', ns)).map((i) => i.name)).toEqual([name]);
+    expect((await client.listImages('rbd')).map((i) => i.name)).not.toContain(name);
+    expect(rbd('ls', `rbd/${ns}`).trim()).toBe(name);
+    expect((await client.statImage({ pool: 'rbd', namespace: ns, name })).namespace).toBe(ns);
+    await client.removeImage({ pool: 'rbd', namespace: ns, name });
+    expect(await client.listImages('rbd', ns)).toEqual([]);
+    rbd('namespace', 'remove', `rbd/${ns}`);
+  });
+
+  test('listing grows its buffer past the first guess', async () => {
+    const ns = uniqueName('many');
+    rbd('namespace', 'create', `rbd/${ns}`);
+    const names = Array.from({ length: 300 }, (_, i) => `img-${String(i).padStart(3, '0')}`);
+    await Promise.all(names.map((name) => client.createImage({ pool: 'rbd', namespace: ns, name }, 2 ** 20)));
+    const listed = (await client.listImages('rbd', ns)).map((i) => i.name).sort();
+    expect(listed).toEqual(names);
+    expect(rbd('ls', `rbd/${ns}`).trim().split('\n').sort()).toEqual(names);
+    await Promise.all(names.map((name) => client.removeImage({ pool: 'rbd', namespace: ns, name })));
+    rbd('namespace', 'remove', `rbd/${ns}`);
+  });
+
+  test('trash move hides the image and keeps it in the trash', async () => {
+    const name = uniqueName('trash');
+    await client.createImage({ pool: 'rbd', name }, GiB);
+    const { id } = await client.statImage({ pool: 'rbd', name });
+    await client.trashImage({ pool: 'rbd', name }, 3600);
+    expect((await client.listImages('rbd')).map((i) => i.name)).not.toContain(name);
+    const trash = JSON.parse(rbd('trash', 'ls', '--format', 'json', 'rbd')) as { id: string; name: string }[];
+    expect(trash).toContainEqual(expect.objectContaining({ id, name }));
+    rbd('trash', 'rm', '--force', `rbd/${id}`);
+  });
+});
+
+describe('error paths', () => {
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'resolved',
+      (e: CephError) => e,
+    );
+
+  test('unknown pool is ENOENT, for every operation', async () => {
+    const pool = uniqueName('nopool');
+    const spec = { pool, name: 'x' };
+    for (const call of [
+      () => client.listImages(pool),
+      () => client.createImage(spec, GiB),
+      () => client.statImage(spec),
+      () => client.removeImage(spec),
+      () => client.trashImage(spec),
+    ]) {
+      const err = await codeOf(call());
+      expect(err).toMatchObject({ code: 'ENOENT', errno: -2, pool, op: 'rados_ioctx_create' });
+      expect((err as CephError).message).toBe(`Pool "${pool}" does not exist.`);
+    }
+  });
+
+  test('unknown namespace is ENOENT', async () => {
+    const ns = uniqueName('nons');
+    await expect(client.listImages('rbd', ns)).rejects.toMatchObject({ code: 'ENOENT', namespace: ns });
+    await expect(client.createImage({ pool: 'rbd', namespace: ns, name: 'x' }, GiB)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  test('unknown image is ENOENT with the operation and image', async () => {
+    const name = uniqueName('ghost');
+    await expect(client.statImage({ pool: 'rbd', name })).rejects.toMatchObject({
+      code: 'ENOENT',
+      op: 'rbd_open_read_only',
+      pool: 'rbd',
+      image: name,
+    });
+    await expect(client.removeImage({ pool: 'rbd', name })).rejects.toMatchObject({ code: 'ENOENT', op: 'rbd_remove' });
+  });
+
+  test('duplicate create is EEXIST and leaves the first image intact', async () => {
+    const name = uniqueName('dup');
+    await client.createImage({ pool: 'rbd', name }, GiB);
+    const err = await codeOf(client.createImage({ pool: 'rbd', name }, 2 * GiB));
+    expect(err).toMatchObject({ code: 'EEXIST', errno: -17, op: 'rbd_create4', pool: 'rbd', image: name });
+    expect(rbdInfo(`rbd/${name}`).size).toBe(GiB);
+    await client.removeImage({ pool: 'rbd', name });
+  });
+
+  test('remove while another client watches is EBUSY; stat shows the watcher', async () => {
+    const name = uniqueName('watched');
+    await client.createImage({ pool: 'rbd', name }, GiB);
+    const watcher = await startWatch(`rbd/${name}`);
+    try {
+      const stat = await client.statImage({ pool: 'rbd', name });
+      expect(stat.watchers).toHaveLength(1);
+      expect(stat.watchers[0]!.address).toMatch(/127\.0\.0\.1:\d+/);
+      expect(rbd('status', '--format', 'json', `rbd/${name}`)).toContain(stat.watchers[0]!.address);
+      const err = await codeOf(client.removeImage({ pool: 'rbd', name }));
+      expect(err).toMatchObject({ code: 'EBUSY', errno: -16, op: 'rbd_remove', image: name });
+      expect(rbd('ls', 'rbd').split('\n')).toContain(name);
+    } finally {
+      await stopWatch(watcher);
+    }
+    await client.removeImage({ pool: 'rbd', name });
+  });
+
+  test('remove with a snapshot is ENOTEMPTY and changes nothing', async () => {
+    const name = uniqueName('snapped');
+    await client.createImage({ pool: 'rbd', name }, GiB);
+    rbd('snap', 'create', `rbd/${name}@s1`);
+    expect((await client.statImage({ pool: 'rbd', name })).snapshotCount).toBe(1);
+    const err = await codeOf(client.removeImage({ pool: 'rbd', name }));
+    expect(err).toMatchObject({ code: 'ENOTEMPTY', errno: -39, op: 'rbd_remove' });
+    expect(rbd('snap', 'ls', `rbd/${name}`)).toContain('s1');
+    rbd('snap', 'purge', `rbd/${name}`);
+    await client.removeImage({ pool: 'rbd', name });
+  });
+
+  test('invalid input is refused before it reaches Ceph', async () => {
+    const before = rbd('ls', 'rbd');
+    for (const [spec, size] of [
+      [{ pool: 'rbd', name: 'a/b' }, GiB],
+      [{ pool: 'rbd', name: 'a@b' }, GiB],
+      [{ pool: 'rbd', name: '' }, GiB],
+      [{ pool: 'rbd', name: 'x'.repeat(251) }, GiB],
+      [{ pool: 'rbd', name: 'tab\tname' }, GiB],
+      [{ pool: 'rb d', name: 'ok' }, GiB],
+      [{ pool: 'rbd', namespace: 'a/b', name: 'ok' }, GiB],
+      [{ pool: 'rbd', name: 'ok' }, 0],
+      [{ pool: 'rbd', name: 'ok' }, 1.5],
+      [{ pool: 'rbd', name: 'ok' }, 2 ** 53],
+      [{ pool: 'rbd', name: 'ok' }, '1G'],
+    ] as const) {
+      await expect(client.createImage(spec as never, size as never)).rejects.toMatchObject({ code: 'ERR_INVALID_PARAMETER' });
+    }
+    await expect(client.createImage({ pool: 'rbd', name: 'ok' }, GiB, { features: ['object-map'] })).rejects.toThrow(
+      /object-map together with exclusive-lock/,
+    );
+    expect(rbd('ls', 'rbd')).toBe(before);
+  });
+
+  test('errors carry a stack that points at the caller', async () => {
+    const err = await codeOf(client.statImage({ pool: 'rbd', name: uniqueName('ghost') }));
+    expect((err as CephError).stack).toContain('images.test.ts');
+    expect((err as CephError).stack?.split('\n')[0]).toContain('ENOENT');
+  });
+});
+
+/** Starts `rbd watch`, which holds a watch until it reads a line on stdin. */
+async function startWatch(spec: string): Promise<ChildProcess> {
+  const child = spawn('rbd', ['-c', process.env.CEPH_CONF!, 'watch', spec], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('press enter to exit')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`rbd watch exited ${code}: ${out}`)));
+  });
+  return child;
+}
+
+async function stopWatch(child: ChildProcess): Promise<void> {
+  child.stdin!.end('\n');
+  if (child.exitCode === null) await once(child, 'exit');
+}
