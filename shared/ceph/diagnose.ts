@@ -119,6 +119,20 @@ export function diagnoseConnectError(err: NativeError, config: CephConfig): Ceph
     );
   }
 
+  if (err.code === 'EIO' || err.code === 'EINVAL') {
+    // librados's answer to a key that is not a valid base64 cephx secret.
+    const keyFrom =
+      config.key !== undefined
+        ? `The key${source(config, 'key')}`
+        : `The key for ${user} in ${keyrings.filter((k) => k.hasEntry).map((k) => k.file).join(', ')}`;
+    return new CephError(
+      'ERR_CEPH_AUTH_FAILED',
+      `${keyFrom} is malformed: librados could not decode it (${err.code}). A cephx key is 40 base64 ` +
+        `characters, as printed by "ceph auth get-key ${user}".${confNote}`,
+      base,
+    );
+  }
+
   if (err.code === 'EACCES' || err.code === 'EPERM') {
     const keyFrom =
       config.key !== undefined

@@ -142,6 +142,15 @@ describe('connect diagnostics', () => {
     expect(err.message).not.toContain('AQBzbJ1l');
   });
 
+  test('malformed key is an auth failure that says so', async () => {
+    const err = await connectError(
+      connectSandbox({ CEPH_CONF: '', CEPH_MON_HOST: process.env.CEPH_MON_HOST, CEPH_KEY: 'not-a-key' }),
+    );
+    expect(err.code).toBe('ERR_CEPH_AUTH_FAILED');
+    expect(err.message).toContain('The key (from env CEPH_KEY) is malformed');
+    expect(err.message).not.toContain('not-a-key');
+  });
+
   test('unreachable monitor fails within the timeout, naming the address', async () => {
     const port = await deadPort();
     const started = Date.now();
