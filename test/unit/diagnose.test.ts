@@ -52,12 +52,18 @@ test('no monitors configured', () => {
   expect(err.message).toContain('Set mon_host');
 });
 
-test('EACCES and EPERM are auth failures; ETIMEDOUT names the monitors', () => {
+test('EACCES and EPERM are auth failures when the keyring has the key; ETIMEDOUT names the monitors', () => {
+  const keyring = path.join(dir, 'k');
+  fs.writeFileSync(keyring, '[client.admin]\n\tkey = x\n');
   for (const [code, errno] of [['EACCES', -13], ['EPERM', -1]] as const) {
-    const err = diagnoseConnectError(nativeError(code, errno, { keyring: '/k', monHost: 'v2:10.1.1.1:3300' }), config());
+    const err = diagnoseConnectError(nativeError(code, errno, { keyring, monHost: 'v2:10.1.1.1:3300' }), config());
     expect(err).toMatchObject({ code: 'ERR_CEPH_AUTH_FAILED', errno, op: 'rados_connect' });
     expect(err.message).toContain('v2:10.1.1.1:3300');
+    expect(err.message).toContain(`the key in ${keyring} is wrong`);
   }
+  const noEntry = diagnoseConnectError(nativeError('EACCES', -13, { keyring, monHost: 'm' }), config({ id: 'other' }));
+  expect(noEntry.code).toBe('ERR_CEPH_KEYRING_MISSING');
+  expect(noEntry.message).toContain(`${keyring} has no [client.other] entry`);
   const err = diagnoseConnectError(nativeError('ETIMEDOUT', -110, { monHost: '10.9.9.9:6789' }), config({ timeoutSeconds: 3 }));
   expect(err.code).toBe('ERR_CEPH_MON_UNREACHABLE');
   expect(err.message).toMatch(/within 3s at 10\.9\.9\.9:6789/);
