@@ -1,6 +1,7 @@
 #include "cluster.h"
 
 #include <functional>
+#include <thread>
 
 #include "connect.h"
 #include "images.h"
@@ -68,8 +69,12 @@ Cluster::Cluster(const Napi::CallbackInfo& info)
 }
 
 Cluster::~Cluster() {
-  if (!*cleanup_ran_) cleanup_.Remove(Env());
-  // In-flight workers hold their own reference; the last one out shuts down.
+  if (*cleanup_ran_) return;  // already shut down at environment teardown
+  cleanup_.Remove(Env());
+  // Garbage-collected without close(): rados_shutdown blocks, so it must not
+  // run here on the event loop. A thread waits for in-flight workers and
+  // shuts down; workers that finish later then drop an already-closed state.
+  std::thread([state = std::move(state_)] { state->Shutdown(); }).detach();
 }
 
 Napi::Value Cluster::Connect(const Napi::CallbackInfo& info) {

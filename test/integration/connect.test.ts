@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CephClient } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
-import { adminKey, connectSandbox, sandboxConfig } from '../helpers/ceph';
+import { adminKey, ceph, connectSandbox, sandboxConfig, uniqueName } from '../helpers/ceph';
 
 let tmp: string;
 beforeAll(() => {
@@ -140,6 +140,30 @@ describe('connect diagnostics', () => {
     expect(err.code).toBe('ERR_CEPH_AUTH_FAILED');
     expect(err.message).toContain('env CEPH_KEY');
     expect(err.message).not.toContain('AQBzbJ1l');
+  });
+
+  test('a user without mon caps is an auth failure naming its keyring', async () => {
+    const id = uniqueName('nocaps');
+    const keyring = path.join(tmp, `${id}.keyring`);
+    ceph('auth', 'get-or-create', `client.${id}`, '-o', keyring);
+    const err = await connectError(connectSandbox({ CEPH_ID: id, CEPH_KEYRING: keyring }));
+    expect(err.code).toBe('ERR_CEPH_AUTH_FAILED');
+    expect(err.message).toContain(`refused client.${id}: the key in ${keyring}`);
+    expect(err.message).toContain('lacks mon caps');
+  });
+
+  test('a user without osd caps connects, and operations fail with EPERM', async () => {
+    const id = uniqueName('monly');
+    const keyring = path.join(tmp, `${id}.keyring`);
+    ceph('auth', 'get-or-create', `client.${id}`, 'mon', 'profile rbd', '-o', keyring);
+    const client = await connectSandbox({ CEPH_ID: id, CEPH_KEYRING: keyring });
+    try {
+      const err = await client.createImage({ pool: 'rbd', name: 'nope' }, 2 ** 20).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'EPERM', op: 'rbd_create4', pool: 'rbd', image: 'nope' });
+      expect((err as Error).message).toContain("osd 'profile rbd pool=<pool>'");
+    } finally {
+      await client.close();
+    }
   });
 
   test('malformed key is an auth failure that says so', async () => {

@@ -139,6 +139,8 @@ describe('create, stat, list, remove', () => {
     expect((await client.listImages('rbd')).map((i) => i.name)).not.toContain(name);
     const trash = JSON.parse(rbd('trash', 'ls', '--format', 'json', 'rbd')) as { id: string; name: string }[];
     expect(trash).toContainEqual(expect.objectContaining({ id, name }));
+    // The delay is enforced: a plain purge is refused until it passes.
+    expect(() => rbd('trash', 'rm', `rbd/${id}`)).toThrow(/deferment time has not expired/);
     rbd('trash', 'rm', '--force', `rbd/${id}`);
   });
 });
