@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       await client.close();
     }
   } finally {
-    if (sandbox) stopSandbox(sandbox);
+    if (sandbox) stopSandbox(sandbox.dir);
   }
 }
 

@@ -34,6 +34,7 @@ export function startSandbox(): Sandbox {
   return { dir: get('CEPH_SANDBOX_DIR'), conf: get('CEPH_CONF'), keyring: get('CEPH_KEYRING'), monHost: get('CEPH_MON_HOST') };
 }
 
-export function stopSandbox(sandbox: Sandbox): void {
-  execFileSync('bash', [script(), 'down', sandbox.dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Stops the daemons that startSandbox started and removes the directory. */
+export function stopSandbox(dir: string): void {
+  execFileSync('bash', [script(), 'down', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -1,6 +1,6 @@
-import { sandboxDown } from './sandbox';
+import { stopSandbox } from '../../shared/local/sandbox';
 
 export default function globalTeardown(): void {
   const dir = process.env.CEPH_SANDBOX_DIR;
-  if (dir) sandboxDown(dir);
+  if (dir) stopSandbox(dir);
 }
