@@ -172,7 +172,7 @@ export class CephClient {
     return this.closed;
   }
 
-  private async run<T>(trace: string, call: () => Promise<T>): Promise<T> {
+  private async run<T>(trace: Trace, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
@@ -192,16 +192,21 @@ function validateSpec(spec: ImageSpec): Required<ImageSpec> {
   };
 }
 
-/** The caller's stack, taken before the first await, minus our own frames. */
-function captureTrace(fn: Function): string {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, fn);
-  return holder.stack?.slice(holder.stack.indexOf('\n') + 1) ?? '';
+/**
+ * The caller's stack, captured before the first await, minus our own frames.
+ * V8 formats .stack lazily, so a call that succeeds never pays for formatting.
+ */
+type Trace = { stack?: string };
+function captureTrace(fn: Function): Trace {
+  const trace: Trace = {};
+  Error.captureStackTrace(trace, fn);
+  return trace;
 }
 
 /** Errors made on a libuv callback have no JS frames; give them the caller's. */
-function withTrace(err: CephError, trace: string): CephError {
-  err.stack = `${err.name} [${err.code}]: ${err.message}\n${trace}`;
+function withTrace(err: CephError, trace: Trace): CephError {
+  const frames = trace.stack?.slice(trace.stack.indexOf('\n') + 1) ?? '';
+  err.stack = `${err.name} [${err.code}]: ${err.message}\n${frames}`;
   return err;
 }
 
