@@ -1,9 +1,12 @@
 /** Unit tests run without Ceph; integration tests share one sandbox cluster. */
-const tsJest = ['ts-jest', { isolatedModules: true }];
+// tsconfig's isolatedModules makes ts-jest transpile only; type-checking is
+// tsc's job (npm run build, npm run typecheck).
+const tsJest = ['ts-jest', {}];
 
 module.exports = {
   // Integration tests talk to a real cluster; unit tests finish far sooner.
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   projects: [
     {
       displayName: 'unit',

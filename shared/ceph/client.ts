@@ -112,7 +112,10 @@ export class CephClient {
     const trace = captureTrace(this.listImages);
     const p = validateName('pool', pool);
     const ns = validateNamespace(namespace);
-    return this.run(trace, () => this.cluster.listImages(p, ns));
+    const flat = await this.run(trace, () => this.cluster.listImages(p, ns));
+    const images: ImageRef[] = new Array(flat.length / 2);
+    for (let i = 0; i < images.length; i++) images[i] = { name: flat[2 * i]!, id: flat[2 * i + 1]! };
+    return images;
   }
 
   /** Creates a format-2 image of size bytes. EEXIST if the name is taken. */

@@ -25,11 +25,6 @@ export interface NativePool {
   applications: string[];
 }
 
-export interface NativeImageRef {
-  name: string;
-  id: string;
-}
-
 export interface NativeWatcher {
   address: string;
   id: number;
@@ -68,7 +63,8 @@ export interface NativeCluster {
   connect(options: NativeConnectOptions): Promise<NativeConnectInfo>;
   close(): Promise<void>;
   listPools(): Promise<NativePool[]>;
-  listImages(pool: string, namespace: string): Promise<NativeImageRef[]>;
+  /** Flat pairs: [name0, id0, name1, id1, ...]. */
+  listImages(pool: string, namespace: string): Promise<string[]>;
   createImage(pool: string, namespace: string, image: string, size: number, options: NativeCreateOptions): Promise<void>;
   statImage(pool: string, namespace: string, image: string): Promise<NativeImageStat>;
   removeImage(pool: string, namespace: string, image: string): Promise<void>;
