@@ -63,7 +63,6 @@ int ConnectWorker::Configure(rados_t cluster) {
     int r = rados_conf_read_file(cluster, options_.conf.c_str());
     if (r < 0) return Fail(r, "rados_conf_read_file"), r;
   }
-  // Our own diagnostics replace librados's stderr chatter.
   char timeout[32];
   std::snprintf(timeout, sizeof(timeout), "%g", options_.timeout_seconds);
   const std::pair<const char*, std::string> settings[] = {
@@ -73,6 +72,7 @@ int ConnectWorker::Configure(rados_t cluster) {
       {"rados_mon_op_timeout", timeout},
       {"rados_osd_op_timeout", timeout},
       {"client_mount_timeout", timeout},
+      // Our own diagnostics replace librados's stderr chatter.
       {"log_to_stderr", "false"},
       {"err_to_stderr", "false"},
   };
