@@ -103,6 +103,15 @@ export function loadCephConfig(sources: ConfigSources = {}): CephConfig {
   return config;
 }
 
+/**
+ * An OpenFaaS secret's content, trimmed, from either layout; undefined if absent.
+ * Default dir: env OPENFAAS_SECRETS_DIR or /var/openfaas/secrets.
+ */
+export function readSecret(name: string, dir = process.env.OPENFAAS_SECRETS_DIR ?? DEFAULT_SECRETS_DIR): string | undefined {
+  const file = [dir, ...subfolders(dir)].map((folder) => path.join(folder, name)).find(isFile);
+  return file === undefined ? undefined : fs.readFileSync(file, 'utf8').trim();
+}
+
 /** A secret key's file, in the flat layout or one folder down (per-secret mounts). */
 function findSecrets(dir: string): Partial<Record<keyof typeof SECRET_KEYS, string>> {
   const found: Partial<Record<keyof typeof SECRET_KEYS, string>> = {};

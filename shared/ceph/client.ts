@@ -59,9 +59,14 @@ export interface ImageInfo {
 /** Ten years: beyond that a trash delay is surely a unit mistake. */
 export const MAX_TRASH_DELAY_SECONDS = 10 * 365 * 86400;
 
+/** Called as an operation starts; the returned function is called as it ends. */
+export type OperationObserver = (op: string) => (error?: CephError) => void;
+
 export interface ClientOptions {
   /** Largest image createImage accepts, in bytes. Default 64 TiB. */
   maxImageSize?: number;
+  /** Sees every Ceph operation, for metrics. Default: none. */
+  observe?: OperationObserver;
 }
 
 export class CephClient {
@@ -71,6 +76,7 @@ export class CephClient {
     private readonly cluster: NativeCluster,
     readonly info: NativeConnectInfo,
     private readonly maxImageSize: number,
+    private readonly observe?: OperationObserver,
   ) {}
 
   /**
@@ -95,7 +101,7 @@ export class CephClient {
         key: config.key,
         timeoutSeconds: config.timeoutSeconds,
       });
-      return new CephClient(cluster, info, maxImageSize);
+      return new CephClient(cluster, info, maxImageSize, options.observe);
     } catch (err) {
       throw withTrace(isNativeError(err) ? diagnoseConnectError(err, config) : toCephError(err), trace);
     }
@@ -104,7 +110,7 @@ export class CephClient {
   /** Every pool with its id and application tags. */
   async listPools(): Promise<PoolInfo[]> {
     const trace = captureTrace(this.listPools);
-    return this.run(trace, () => this.cluster.listPools());
+    return this.run('listPools', trace, () => this.cluster.listPools());
   }
 
   /** Image names and ids in a pool's namespace (default ""). ENOENT if the pool or namespace is missing. */
@@ -112,7 +118,7 @@ export class CephClient {
     const trace = captureTrace(this.listImages);
     const p = validateName('pool', pool);
     const ns = validateNamespace(namespace);
-    const flat = await this.run(trace, () => this.cluster.listImages(p, ns));
+    const flat = await this.run('listImages', trace, () => this.cluster.listImages(p, ns));
     const images: ImageRef[] = new Array(flat.length / 2);
     for (let i = 0; i < images.length; i++) images[i] = { name: flat[2 * i]!, id: flat[2 * i + 1]! };
     return images;
@@ -124,14 +130,14 @@ export class CephClient {
     const { pool, namespace, name } = validateSpec(spec);
     const bytes = validateSize(size, this.maxImageSize);
     const native = validateCreateOptions(options);
-    return this.run(trace, () => this.cluster.createImage(pool, namespace, name, bytes, native));
+    return this.run('createImage', trace, () => this.cluster.createImage(pool, namespace, name, bytes, native));
   }
 
   /** Size, layout, features, id, creation time, snapshot count and watchers. */
   async statImage(spec: ImageSpec): Promise<ImageInfo> {
     const trace = captureTrace(this.statImage);
     const { pool, namespace, name } = validateSpec(spec);
-    const stat = await this.run(trace, () => this.cluster.statImage(pool, namespace, name));
+    const stat = await this.run('statImage', trace, () => this.cluster.statImage(pool, namespace, name));
     return {
       pool,
       namespace,
@@ -155,7 +161,7 @@ export class CephClient {
   async removeImage(spec: ImageSpec): Promise<void> {
     const trace = captureTrace(this.removeImage);
     const { pool, namespace, name } = validateSpec(spec);
-    return this.run(trace, () => this.cluster.removeImage(pool, namespace, name));
+    return this.run('removeImage', trace, () => this.cluster.removeImage(pool, namespace, name));
   }
 
   /**
@@ -166,7 +172,7 @@ export class CephClient {
     const trace = captureTrace(this.trashImage);
     const { pool, namespace, name } = validateSpec(spec);
     const delay = validateInteger('delaySeconds', delaySeconds, 0, MAX_TRASH_DELAY_SECONDS, ' of seconds');
-    return this.run(trace, () => this.cluster.trashMove(pool, namespace, name, delay));
+    return this.run('trashImage', trace, () => this.cluster.trashMove(pool, namespace, name, delay));
   }
 
   /** Shuts the connection down after in-flight calls finish. Idempotent. */
@@ -175,11 +181,16 @@ export class CephClient {
     return this.closed;
   }
 
-  private async run<T>(trace: Trace, call: () => Promise<T>): Promise<T> {
+  private async run<T>(op: string, trace: Trace, call: () => Promise<T>): Promise<T> {
+    const done = this.observe?.(op);
     try {
-      return await call();
+      const result = await call();
+      done?.();
+      return result;
     } catch (err) {
-      throw withTrace(toCephError(err), trace);
+      const error = withTrace(toCephError(err), trace);
+      done?.(error);
+      throw error;
     }
   }
 }

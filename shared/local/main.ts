@@ -1,46 +1,39 @@
 /**
- * `npm start`: connects to the configured cluster, or to a throwaway sandbox
- * cluster when none is configured, and prints its pools and images.
- * (The local gateway that serves the functions replaces this in a later step.)
+ * `npm start`: the local gateway with every function, against the configured
+ * cluster, or against a throwaway sandbox cluster when none is configured.
  */
-import { CephClient } from '../ceph/client';
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 import { loadCephConfig, type CephConfig } from '../config';
 import { CephError } from '../errors';
-import { startSandbox, stopSandbox, type Sandbox } from './sandbox';
+import { boot } from '../runtime/boot';
+import { loadFunctions } from '../runtime/functions';
+import { createLogger } from '../runtime/logger';
+import { loadRuntimeSettings } from '../runtime/settings';
+import { mountGateway } from './gateway';
+import { startSandbox, stopSandbox } from './sandbox';
 
 async function main(): Promise<void> {
-  let sandbox: Sandbox | undefined;
-  let config: CephConfig;
+  const logger = createLogger('gateway');
+  const settings = loadRuntimeSettings();
+  let loadConfig: (() => CephConfig) | undefined;
   try {
-    config = loadCephConfig();
+    loadCephConfig();
   } catch (err) {
     if (!(err instanceof CephError && err.code === 'ERR_CEPH_CONFIG_MISSING')) throw err;
-    process.stderr.write('No Ceph cluster configured: booting a throwaway sandbox cluster.\n');
-    sandbox = startSandbox();
-    config = loadCephConfig({ env: { CEPH_CONF: sandbox.conf, CEPH_KEYRING: sandbox.keyring } });
+    logger.warn('No Ceph cluster configured (CEPH_CONF, CEPH_MON_HOST, OpenFaaS secrets, /etc/ceph/ceph.conf): booting a throwaway sandbox cluster');
+    const sandbox = startSandbox();
+    logger.warn({ conf: sandbox.conf, monHost: sandbox.monHost }, 'sandbox cluster up; it is torn down when the gateway stops');
+    process.on('exit', () => stopSandbox(sandbox.dir));
+    loadConfig = () => loadCephConfig({ env: { ...process.env, CEPH_CONF: sandbox.conf, CEPH_KEYRING: sandbox.keyring } });
   }
-  try {
-    const client = await CephClient.connect(config);
-    try {
-      const pools = await client.listPools();
-      const rows = await Promise.all(
-        pools.map(async (pool) => ({
-          ...pool,
-          images: pool.applications.includes('rbd') ? (await client.listImages(pool.name)).length : null,
-        })),
-      );
-      process.stdout.write(`Connected to cluster ${client.info.fsid} at ${client.info.monHost}\n`);
-      console.table(rows.map((r) => ({ pool: r.name, id: r.id, applications: r.applications.join(','), images: r.images ?? '-' })));
-    } finally {
-      await client.close();
-    }
-  } finally {
-    if (sandbox) stopSandbox(sandbox.dir);
-  }
+  const functions = loadFunctions();
+  const { port } = await boot({ name: 'gateway', settings, logger, loadConfig, mount: (app, runtime) => mountGateway(app, runtime, functions) });
+  logger.info({ url: `http://127.0.0.1:${port}/`, functions: [...functions.keys()] }, 'gateway ready: try GET /function/list-pools');
 }
 
 main().catch((err: unknown) => {
   const code = err instanceof CephError ? ` [${err.code}]` : '';
-  process.stderr.write(`error${code}: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+  process.stderr.write(`gateway${code}: ${(err as Error).message}\n`);
+  process.exit(1);
 });

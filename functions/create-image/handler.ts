@@ -1,0 +1,116 @@
+/**
+ * create-image: POST {pool, namespace?, name, size, features?, objectSize?,
+ * stripeUnit?, stripeCount?, dataPool?} → 201 Image.
+ * Idempotent: the same name with the same size (and features, when given)
+ * → 200 with the existing image; a different spec → 409 AlreadyExists.
+ */
+import type { CephClient, ImageInfo, ImageSpec } from '../../shared/ceph/client';
+import { CREATABLE_FEATURES } from '../../shared/ceph/features';
+import { CephError, invalidParameterError } from '../../shared/errors';
+import { parseQuantity } from '../../shared/quantity';
+import { imageResource } from '../../shared/resources';
+import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { Params, checkPoolAllowed } from '../../shared/runtime/params';
+import { HttpError } from '../../shared/runtime/status';
+import type { CreateImageOptions } from '../../shared/validation';
+
+export const methods = ['POST'] as const;
+
+/** Identical creates in flight in this process share one call to Ceph. */
+const inFlight = new Map<string, Promise<ImageInfo>>();
+
+export default async function createImage(event: FunctionEvent, context: FunctionContext) {
+  const params = new Params(event);
+  const allowed = context.settings.allowedPools;
+  const spec: Required<ImageSpec> = { pool: params.name('pool'), namespace: params.namespace(), name: params.name('name') };
+  checkPoolAllowed(allowed, spec.pool);
+  const size = params.size('size', context.settings.maxImageSize);
+  const options = createOptions(params);
+  if (options.dataPool) checkPoolAllowed(allowed, options.dataPool);
+
+  const ceph = await context.ceph();
+  const key = JSON.stringify([spec, size, options]);
+  const pending = inFlight.get(key);
+  if (pending) {
+    const info = await pending;
+    return context.status(200).succeed(imageResource(info));
+  }
+  const creating = create(ceph, spec, size, options);
+  const shared = creating.then((r) => r.info);
+  shared.catch(() => undefined); // joiners see the rejection; nobody else must
+  inFlight.set(key, shared);
+  try {
+    const { info, created } = await creating;
+    return context.status(created ? 201 : 200).succeed(imageResource(info));
+  } finally {
+    inFlight.delete(key);
+  }
+}
+
+function createOptions(params: Params): CreateImageOptions {
+  const options: CreateImageOptions = {};
+  const features = params.raw('features');
+  if (features !== undefined) {
+    // "layering,exclusive-lock" in a query string; an array in JSON.
+    options.features = (typeof features === 'string' ? features.split(',').filter(Boolean) : features) as CreateImageOptions['features'];
+  }
+  const bytes = (name: 'objectSize' | 'stripeUnit') => {
+    const value = params.raw(name);
+    if (typeof value !== 'string') return value as number | undefined;
+    const parsed = parseQuantity(value);
+    if (parsed === undefined) throw invalidParameterError(name, 'bytes or a quantity such as "4Mi"', value);
+    return Number(parsed);
+  };
+  if (params.has('objectSize')) options.objectSize = bytes('objectSize');
+  if (params.has('stripeUnit')) options.stripeUnit = bytes('stripeUnit');
+  if (params.has('stripeCount')) options.stripeCount = params.int('stripeCount', 1, 1, 2 ** 32 - 1);
+  if (params.has('dataPool')) options.dataPool = params.name('dataPool');
+  return options;
+}
+
+async function create(ceph: CephClient, spec: Required<ImageSpec>, size: number, options: CreateImageOptions) {
+  try {
+    await ceph.createImage(spec, size, options);
+    return { info: await statSettled(ceph, spec), created: true };
+  } catch (err) {
+    if (!(err instanceof CephError && err.code === 'EEXIST')) throw err;
+  }
+  const existing = await statSettled(ceph, spec);
+  const sameFeatures = options.features === undefined || sameSet(creatable(existing.features), creatable(options.features));
+  if (existing.size === size && sameFeatures) return { info: existing, created: false };
+  throw new HttpError(
+    409,
+    'AlreadyExists',
+    `Image "${describe(spec)}" already exists with a different spec (size ${existing.size} bytes, features ${existing.features.join(',')}). ` +
+      'Use another name, or delete the existing image first.',
+    { ...spec, existingSize: existing.size, existingFeatures: existing.features, requestedSize: size },
+  );
+}
+
+/**
+ * Stats an image that another create may still be writing: its name can be
+ * taken a moment before its header exists, so ENOENT is retried briefly.
+ */
+async function statSettled(ceph: CephClient, spec: ImageSpec): Promise<ImageInfo> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ceph.statImage(spec);
+    } catch (err) {
+      if (!(err instanceof CephError && err.code === 'ENOENT') || attempt >= 10) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
+  }
+}
+
+/** Features a caller can ask for, without striping, which librbd adds by itself. */
+function creatable(features: readonly string[]): string[] {
+  return features.filter((f) => f !== 'striping' && (CREATABLE_FEATURES as readonly string[]).includes(f));
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function describe(spec: Required<ImageSpec>): string {
+  return [spec.pool, spec.namespace, spec.name].filter(Boolean).join('/');
+}

@@ -1,0 +1,52 @@
+/**
+ * delete-image: DELETE|POST with pool, name, namespace, trash → 200 Status
+ * Deleted (or Trashed). Missing → 404; watchers → 409 InUse naming them;
+ * snapshots → 409 HasSnapshots. Nothing is removed in those cases.
+ */
+import type { CephClient, ImageSpec } from '../../shared/ceph/client';
+import { CephError } from '../../shared/errors';
+import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { Params, checkPoolAllowed } from '../../shared/runtime/params';
+import { HttpError } from '../../shared/runtime/status';
+
+export const methods = ['DELETE'] as const;
+
+export default async function deleteImage(event: FunctionEvent, context: FunctionContext) {
+  const params = new Params(event);
+  const spec: Required<ImageSpec> = { pool: params.name('pool'), namespace: params.namespace(), name: params.name('name') };
+  checkPoolAllowed(context.settings.allowedPools, spec.pool);
+  const trash = params.bool('trash');
+
+  const ceph = await context.ceph();
+  try {
+    if (trash) await ceph.trashImage(spec);
+    else await ceph.removeImage(spec);
+  } catch (err) {
+    throw await explain(ceph, spec, err);
+  }
+  return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: trash ? 'Trashed' : 'Deleted', details: spec };
+}
+
+async function explain(ceph: CephClient, spec: Required<ImageSpec>, err: unknown): Promise<unknown> {
+  if (!(err instanceof CephError)) return err;
+  const where = [spec.pool, spec.namespace, spec.name].filter(Boolean).join('/');
+  if (err.code === 'EBUSY') {
+    const watchers = await ceph.statImage(spec).then(
+      (info) => info.watchers.map((w) => w.address),
+      () => [] as string[],
+    );
+    const who = watchers.length ? `watchers ${watchers.join(', ')}` : 'an exclusive lock held elsewhere, or a migration';
+    return new HttpError(
+      409,
+      'InUse',
+      `Image "${where}" is in use (${who}). Unmap it or stop the clients using it, then retry; a crashed client's watch expires after about 30 s.`,
+      { ...spec, watchers },
+    );
+  }
+  if (err.code === 'ENOTEMPTY') {
+    return new HttpError(409, 'HasSnapshots', `Image "${where}" has snapshots. Remove them first (rbd snap purge ${where}), or move the image to the trash with trash=true.`, {
+      ...spec,
+    });
+  }
+  return err;
+}

@@ -1,0 +1,112 @@
+/**
+ * list-images: GET|POST with pool (required), namespace, limit, continue,
+ * detail → 200 ImageList, sorted by name, paged with an opaque token.
+ * detail=true opens only the page's images.
+ */
+import type { CephClient, ImageInfo, ImageRef } from '../../shared/ceph/client';
+import { CephError, invalidParameterError } from '../../shared/errors';
+import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { Params, checkPoolAllowed } from '../../shared/runtime/params';
+
+export const methods = ['GET'] as const;
+
+const LIMITS = { plain: { fallback: 1000, max: 10_000 }, detail: { fallback: 100, max: 1000 } };
+/** Images opened at once for detail=true. */
+const STAT_CONCURRENCY = 16;
+
+interface PageToken {
+  pool: string;
+  namespace: string;
+  /** The last name of the previous page; the next page starts after it. */
+  after: string;
+}
+
+export default async function listImages(event: FunctionEvent, context: FunctionContext) {
+  const params = new Params(event);
+  const pool = params.name('pool');
+  checkPoolAllowed(context.settings.allowedPools, pool);
+  const namespace = params.namespace();
+  const detail = params.bool('detail');
+  const { fallback, max } = detail ? LIMITS.detail : LIMITS.plain;
+  const limit = params.int('limit', fallback, 1, max);
+  const token = params.string('continue');
+  const after = token ? decodeToken(token, pool, namespace) : undefined;
+
+  const ceph = await context.ceph();
+  const images = (await ceph.listImages(pool, namespace)).sort(byName);
+  const start = after === undefined ? 0 : firstAfter(images, after);
+  const page = images.slice(start, start + limit);
+  const more = start + limit < images.length;
+
+  const items = detail
+    ? await withDetail(ceph, pool, namespace, page)
+    : page.map((image) => ({ pool, namespace, name: image.name, id: image.id }));
+  return {
+    kind: 'ImageList',
+    apiVersion: 'v1',
+    metadata: more ? { continue: encodeToken({ pool, namespace, after: page[page.length - 1]!.name }) } : {},
+    items,
+  };
+}
+
+const byName = (a: ImageRef, b: ImageRef) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Index of the first image named after `name` in a sorted list. */
+function firstAfter(images: ImageRef[], name: string): number {
+  let lo = 0;
+  let hi = images.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (images[mid]!.name <= name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function encodeToken(token: PageToken): string {
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
+}
+
+function decodeToken(text: string, pool: string, namespace: string): string {
+  let token: Partial<PageToken>;
+  try {
+    token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<PageToken>;
+  } catch {
+    throw invalidParameterError('continue', 'a token from a previous page', text);
+  }
+  if (token.pool !== pool || token.namespace !== namespace || typeof token.after !== 'string') {
+    throw invalidParameterError('continue', `a token from a previous page of ${pool}/${namespace}`, text);
+  }
+  return token.after;
+}
+
+/** Stats the page's images, a few at a time; images deleted meanwhile drop out. */
+async function withDetail(ceph: CephClient, pool: string, namespace: string, page: ImageRef[]) {
+  const infos: (ImageInfo | undefined)[] = new Array(page.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < page.length) {
+      const i = next++;
+      try {
+        infos[i] = await ceph.statImage({ pool, namespace, name: page[i]!.name });
+      } catch (err) {
+        if (!(err instanceof CephError && err.code === 'ENOENT')) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, page.length) }, worker));
+  return infos
+    .filter((info): info is ImageInfo => info !== undefined)
+    .map((info) => ({
+      pool,
+      namespace,
+      name: info.name,
+      id: info.id,
+      size: info.size,
+      objectSize: info.objectSize,
+      features: info.features,
+      createdAt: info.createdAt.toISOString(),
+      snapshots: info.snapshotCount,
+      watchers: info.watchers.map((w) => w.address),
+    }));
+}

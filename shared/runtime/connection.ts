@@ -1,0 +1,137 @@
+/**
+ * The process's one Ceph connection: made at start-up with retry and
+ * backoff, checked periodically, and replaced if it stops working, so the
+ * runtime recovers by itself when a cluster goes away and comes back.
+ */
+import type { Logger } from 'pino';
+import { CephClient, type OperationObserver } from '../ceph/client';
+import { loadCephConfig, type CephConfig } from '../config';
+import { CephError } from '../errors';
+
+export interface ConnectionOptions {
+  loadConfig?: () => CephConfig;
+  maxImageSize: number;
+  observe?: OperationObserver;
+  logger: Logger;
+  /** How often a connected client is checked. Default 5 s. */
+  checkIntervalMs?: number;
+  /** Longest wait between connect attempts. Default 5 s. */
+  maxBackoffMs?: number;
+  onReadyChange?: (ready: boolean) => void;
+}
+
+const FIRST_BACKOFF_MS = 250;
+// Errors a fresh handle may cure; timeouts are left to librados, which keeps
+// hunting for monitors on its own.
+const RECONNECT_ON = new Set(['ESHUTDOWN', 'ENOTCONN', 'EACCES', 'EPERM', 'ERR_CEPH_AUTH_FAILED']);
+
+export class CephConnection {
+  private client?: CephClient;
+  private connecting?: Promise<void>;
+  private lastError?: CephError;
+  private isReady = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private backoffMs = FIRST_BACKOFF_MS;
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Starts connecting in the background; resolves after the first attempt. */
+  start(): Promise<void> {
+    return this.connect();
+  }
+
+  /**
+   * The client, once connected. Before that, waits for an attempt in
+   * progress; after a failure, throws the diagnosed error (a 503).
+   */
+  async get(): Promise<CephClient> {
+    if (this.client) return this.client;
+    if (this.connecting && !this.lastError) await this.connecting;
+    if (this.client) return this.client;
+    throw (
+      this.lastError ??
+      new CephError('ENOTCONN', 'Not connected to Ceph yet; the runtime is still connecting. Retry shortly.')
+    );
+  }
+
+  /** Stops the retry and check loops and closes the client. Idempotent. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.connecting?.catch(() => undefined);
+    const client = this.client;
+    this.client = undefined;
+    this.setReady(false);
+    await client?.close();
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.attempt().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async attempt(): Promise<void> {
+    const { logger } = this.options;
+    try {
+      const config = (this.options.loadConfig ?? loadCephConfig)();
+      const client = await CephClient.connect(config, { maxImageSize: this.options.maxImageSize, observe: this.options.observe });
+      if (this.stopped) {
+        await client.close();
+        return;
+      }
+      this.client = client;
+      this.lastError = undefined;
+      this.backoffMs = FIRST_BACKOFF_MS;
+      this.setReady(true);
+      logger.info({ fsid: client.info.fsid, monHost: client.info.monHost }, 'connected to Ceph');
+      this.schedule(this.options.checkIntervalMs ?? 5000, () => this.check());
+    } catch (err) {
+      this.lastError = err instanceof CephError ? err : new CephError('ERR_CEPH_CONNECT_FAILED', String(err));
+      this.setReady(false);
+      logger.warn({ code: this.lastError.code, retryInMs: this.backoffMs }, this.lastError.message);
+      this.schedule(this.backoffMs, () => this.connect());
+      this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
+    }
+  }
+
+  /** A cheap call that needs the monitors: readiness follows its outcome. */
+  private async check(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      await client.listPools();
+      this.setReady(true);
+    } catch (err) {
+      const code = (err as CephError).code;
+      this.options.logger.warn({ code }, `Ceph health check failed: ${(err as Error).message}`);
+      this.setReady(false);
+      if (RECONNECT_ON.has(String(code))) {
+        this.client = undefined;
+        void client.close();
+        this.lastError = err as CephError;
+        return void this.connect();
+      }
+    }
+    this.schedule(this.options.checkIntervalMs ?? 5000, () => this.check());
+  }
+
+  private schedule(ms: number, run: () => unknown): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(run, ms);
+    this.timer.unref();
+  }
+
+  private setReady(ready: boolean): void {
+    if (ready === this.isReady) return;
+    this.isReady = ready;
+    this.options.onReadyChange?.(ready);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The handler contract, after the OpenFaaS node templates: a handler gets
+ * (event, context) and answers with context.status(code).succeed(value), by
+ * returning a value, or by throwing. Unlike upstream, a thrown error is
+ * answered with its proper status, never a 200.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import type { CephClient } from '../ceph/client';
+import type { RuntimeSettings } from './settings';
+
+export interface FunctionEvent {
+  /** Parsed JSON body, or undefined when there was none. */
+  body: unknown;
+  headers: IncomingHttpHeaders;
+  method: string;
+  query: Record<string, unknown>;
+  /** The path after the function's own prefix, e.g. "/" or "/extra". */
+  path: string;
+}
+
+/** What a handler needs from the runtime beyond the upstream contract. */
+export interface FunctionServices {
+  /** The process's Ceph client; throws a 503-mapped error when not connected. */
+  ceph(): Promise<CephClient>;
+  settings: RuntimeSettings;
+  log: Logger;
+  callId: string;
+  functionName: string;
+}
+
+export type Handler = (event: FunctionEvent, context: FunctionContext) => unknown;
+
+/** A function's module: functions/<name>/handler.ts. */
+export interface FunctionModule {
+  default: Handler;
+  /** Its natural methods; POST is always accepted as well. */
+  methods: readonly string[];
+}
+
+type Outcome = { kind: 'value'; value: unknown } | { kind: 'error'; error: unknown };
+
+export class FunctionContext implements FunctionServices {
+  private statusCode?: number;
+  private headerValues: Record<string, string> = {};
+  private outcome?: Outcome;
+
+  constructor(private readonly services: FunctionServices) {}
+
+  ceph(): Promise<CephClient> {
+    return this.services.ceph();
+  }
+  get settings(): RuntimeSettings {
+    return this.services.settings;
+  }
+  get log(): Logger {
+    return this.services.log;
+  }
+  get callId(): string {
+    return this.services.callId;
+  }
+  get functionName(): string {
+    return this.services.functionName;
+  }
+
+  /** Reads the status, or sets it and returns the context for chaining. */
+  status(): number;
+  status(code: number): this;
+  status(code?: number): number | this {
+    if (code === undefined) return this.statusCode ?? 200;
+    this.statusCode = code;
+    return this;
+  }
+
+  /** Reads the extra response headers, or replaces them and returns the context. */
+  headers(): Record<string, string>;
+  headers(values: Record<string, string>): this;
+  headers(values?: Record<string, string>): Record<string, string> | this {
+    if (values === undefined) return this.headerValues;
+    this.headerValues = { ...values };
+    return this;
+  }
+
+  succeed(value: unknown): this {
+    this.outcome ??= { kind: 'value', value };
+    return this;
+  }
+
+  fail(error: unknown): this {
+    this.outcome ??= { kind: 'error', error };
+    return this;
+  }
+
+  /** What the handler settled on: succeed/fail win over a returned value. */
+  settle(returned: unknown): Outcome {
+    return this.outcome ?? { kind: 'value', value: returned };
+  }
+
+  /** Whether status() was set explicitly. */
+  get explicitStatus(): number | undefined {
+    return this.statusCode;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Request parameters, where query parameters and JSON body fields are
+ * equivalent (async queue-workers always POST a body). Body fields win.
+ */
+import { invalidParameterError } from '../errors';
+import { parseQuantity } from '../quantity';
+import { validateName, validateNamespace, validateSize } from '../validation';
+import type { FunctionEvent } from './context';
+import { HttpError } from './status';
+
+export class Params {
+  private readonly values: Record<string, unknown>;
+
+  constructor(event: FunctionEvent) {
+    const body = event.body;
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw new HttpError(400, 'BadRequest', 'The request body must be a JSON object.');
+    }
+    this.values = { ...event.query, ...(body as Record<string, unknown> | undefined) };
+  }
+
+  has(name: string): boolean {
+    return this.values[name] !== undefined;
+  }
+
+  raw(name: string): unknown {
+    const value = this.values[name];
+    // ?a=1&a=2 arrives as an array; one value is all any parameter takes.
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      throw invalidParameterError(name, 'a single value', value.join(','));
+    }
+    return value;
+  }
+
+  name(name: string): string {
+    if (!this.has(name)) throw invalidParameterError(name, 'a name (required)', undefined);
+    return validateName(name, this.raw(name));
+  }
+
+  namespace(): string {
+    return validateNamespace(this.raw('namespace'));
+  }
+
+  bool(name: string, fallback = false): boolean {
+    const value = this.raw(name);
+    if (value === undefined || value === '') return fallback;
+    if (value === true || value === 'true' || value === '1') return true;
+    if (value === false || value === 'false' || value === '0') return false;
+    throw invalidParameterError(name, 'true or false', value);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined || value === '') return fallback;
+    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw invalidParameterError(name, `a whole number from ${min} to ${max}`, value);
+    }
+    return n;
+  }
+
+  string(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw invalidParameterError(name, 'a string', value);
+    return value;
+  }
+
+  /** Bytes, from a number or a Kubernetes quantity ("10Gi", "1.5Gi", "1T"). */
+  size(name: string, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) throw invalidParameterError(name, 'a size (required), in bytes or as "10Gi"', undefined);
+    if (typeof value === 'string') {
+      const bytes = parseQuantity(value);
+      if (bytes === undefined || bytes > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw invalidParameterError(name, 'a whole number of bytes or a quantity such as "512Mi", "10Gi" or "1.5Gi"', value);
+      }
+      return validateSize(Number(bytes), max, name);
+    }
+    return validateSize(value, max, name);
+  }
+}
+
+/** 403 unless RBD_POOLS allows the pool. */
+export function checkPoolAllowed(allowed: ReadonlySet<string> | undefined, pool: string): void {
+  if (allowed && !allowed.has(pool)) {
+    throw new HttpError(403, 'Forbidden', `Pool "${pool}" is not open to these functions (RBD_POOLS allows ${[...allowed].join(', ')}).`, { pool });
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The function runtime: an express app that fulfils the OpenFaaS workload
+ * contract itself (health, readiness, lock file, exec_timeout, max_inflight,
+ * drain on SIGTERM) and runs handlers with the (event, context) contract.
+ */
+import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import type http from 'node:http';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
+import { CephError } from '../errors';
+import type { CephConnection } from './connection';
+import { FunctionContext, type FunctionModule } from './context';
+import type { Metrics } from './metrics';
+import type { RuntimeSettings } from './settings';
+import { HttpError, failure, statusOf, type Status } from './status';
+
+/** How a route maps a request onto a function and its answer back. */
+export interface RouteAdapter {
+  /** The event's path. Default: "/". */
+  path?: (req: Request) => string;
+  /** Extra parameters, e.g. from the route's own path. */
+  params?: (req: Request) => Record<string, unknown>;
+  /** Reshapes every JSON answer, errors included. */
+  respond?: (body: unknown) => unknown;
+  /** Methods the route takes. Default: the function's methods plus POST. */
+  methods?: string[];
+}
+
+export interface RuntimeOptions {
+  settings: RuntimeSettings;
+  connection: CephConnection;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const HEALTH_PATHS = new Set(['/_/health', '/health/liveness']);
+const READY_PATHS = new Set(['/_/ready', '/health/readiness']);
+const QUIET_PATHS = new Set([...HEALTH_PATHS, ...READY_PATHS, '/metrics', '/healthz']);
+const JSON_TYPES = ['application/json', 'application/*+json'];
+const CALL_ID = /^[\w.:-]{1,128}$/;
+
+/** Sends a Status, reshaped by the route's adapter if it has one. */
+export function sendStatus(res: Response, status: Status): void {
+  res.status(status.code).json(reshape(res, status));
+}
+
+function reshape(res: Response, body: unknown): unknown {
+  const respond = res.locals.respond as RouteAdapter['respond'];
+  return respond ? respond(body) : body;
+}
+
+export class Runtime {
+  private draining = false;
+  private inflight = 0;
+  private server?: http.Server;
+  private readonly jsonParser: RequestHandler;
+  private readonly tokenDigest?: Buffer;
+
+  constructor(readonly options: RuntimeOptions) {
+    this.jsonParser = express.json({ limit: options.settings.maxBodyBytes, type: JSON_TYPES });
+    const token = options.settings.apiToken;
+    if (token) this.tokenDigest = digest(token);
+  }
+
+  /** An app with the runtime's own routes; the caller adds function routes. */
+  createApp(): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.use(this.requestLog);
+    for (const p of HEALTH_PATHS) app.get(p, (_req, res) => this.answerHealth(res));
+    for (const p of READY_PATHS) app.get(p, (_req, res) => this.answerReady(res));
+    app.get('/metrics', async (_req, res) => {
+      res.type(this.options.metrics.registry.contentType).send(await this.options.metrics.registry.metrics());
+    });
+    for (const p of [...HEALTH_PATHS, ...READY_PATHS, '/metrics']) app.all(p, methodNotAllowed(['GET']));
+    return app;
+  }
+
+  /** Adds the final handlers: 404 for unknown routes and the error mapper. */
+  finishApp(app: express.Express): void {
+    app.use((req, _res, next) => next(new HttpError(404, 'NotFound', `No route for ${req.method} ${req.path}.`)));
+    app.use(this.errorHandler);
+  }
+
+  /** The middleware chain that runs one function for a request. */
+  functionRoute(name: string, mod: FunctionModule, adapter: RouteAdapter = {}): RequestHandler[] {
+    const methods = adapter.methods ?? [...new Set([...mod.methods, 'POST'])];
+    return [
+      (_req, res, next) => {
+        res.locals.functionName = name;
+        res.locals.respond = adapter.respond;
+        next();
+      },
+      this.authenticate,
+      (req, _res, next) => (methods.includes(req.method) ? next() : next(methodNotAllowedError(req, methods))),
+      this.limitInflight,
+      this.parseBody,
+      (req, res) => this.run(name, mod, req, res, adapter),
+    ];
+  }
+
+  async listen(app: express.Express, port = this.options.settings.port, host?: string): Promise<http.Server> {
+    const server = await new Promise<http.Server>((resolve, reject) => {
+      const s = app.listen(port, host ?? '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    this.server = server;
+    return server;
+  }
+
+  /** Writes the lock file that the watchdog's exec probe checks. */
+  writeLockFile(): void {
+    fs.writeFileSync(this.options.settings.lockFile, `${process.pid}\n`);
+  }
+
+  /**
+   * SIGTERM: health turns 503, no new connections are taken, in-flight
+   * requests finish (bounded by exec_timeout), then the Ceph handle closes.
+   */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.options.logger.info({ inflight: this.inflight }, 'draining');
+    const server = this.server;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const deadline = setTimeout(() => server.closeAllConnections(), this.options.settings.execTimeoutMs + 1000);
+      await closed;
+      clearInterval(idle);
+      clearTimeout(deadline);
+    }
+    await this.options.connection.close();
+    fs.rmSync(this.options.settings.lockFile, { force: true });
+    this.options.logger.info('drained');
+  }
+
+  private answerHealth(res: Response): void {
+    if (this.draining) return sendStatus(res, failure(503, 'ServiceUnavailable', 'Draining: the process is shutting down.'));
+    res.json({ status: 'ok' });
+  }
+
+  private answerReady(res: Response): void {
+    const { settings, connection } = this.options;
+    if (this.draining) return sendStatus(res, failure(503, 'ServiceUnavailable', 'Draining: the process is shutting down.'));
+    if (!connection.ready) {
+      return sendStatus(res, failure(503, 'ServiceUnavailable', 'Not connected to Ceph; see the log for the diagnosis.'));
+    }
+    if (settings.maxInflight > 0 && this.inflight >= settings.maxInflight) {
+      return sendStatus(res, failure(429, 'TooManyRequests', `At the concurrency limit (max_inflight=${settings.maxInflight}).`));
+    }
+    res.json({ status: 'ok' });
+  }
+
+  /** Call id, one pino line per request, and request metrics. */
+  private readonly requestLog: RequestHandler = (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const header = req.get('X-Call-Id');
+    const callId = header && CALL_ID.test(header) ? header : randomUUID();
+    res.locals.callId = callId;
+    res.setHeader('X-Call-Id', callId);
+    res.on('finish', () => {
+      const fn = res.locals.functionName as string | undefined;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (fn) {
+        this.options.metrics.requests.inc({ function: fn, method: req.method, status: res.statusCode });
+        this.options.metrics.duration.observe({ function: fn }, seconds);
+      }
+      if (QUIET_PATHS.has(req.path) && res.statusCode < 500) return;
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      this.options.logger[level](
+        { function: fn, method: req.method, path: req.path, status: res.statusCode, durationMs: +(seconds * 1000).toFixed(3), callId },
+        'request',
+      );
+    });
+    next();
+  };
+
+  /** Bearer token, compared in constant time (digests hide the length too). */
+  private readonly authenticate: RequestHandler = (req, res, next) => {
+    if (!this.tokenDigest) return next();
+    const match = /^Bearer (.+)$/.exec(req.get('Authorization') ?? '');
+    if (match && timingSafeEqual(digest(match[1]!), this.tokenDigest)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    next(new HttpError(401, 'Unauthorized', 'Missing or wrong bearer token: send "Authorization: Bearer <token>" (RBD_API_TOKEN).'));
+  };
+
+  private readonly limitInflight: RequestHandler = (_req, res, next) => {
+    const max = this.options.settings.maxInflight;
+    if (max > 0 && this.inflight >= max) {
+      return next(new HttpError(429, 'TooManyRequests', `Too many requests in flight (max_inflight=${max}); retry shortly.`));
+    }
+    this.inflight++;
+    this.options.metrics.inflight.inc();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.inflight--;
+      this.options.metrics.inflight.dec();
+    };
+    res.on('finish', release);
+    res.on('close', release);
+    next();
+  };
+
+  private readonly parseBody: RequestHandler = (req, res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.is(JSON_TYPES)) {
+      return next(
+        new HttpError(415, 'UnsupportedMediaType', `Send the body as application/json (got ${req.get('Content-Type') ?? 'no Content-Type'}).`),
+      );
+    }
+    this.jsonParser(req, res, next);
+  };
+
+  private async run(name: string, mod: FunctionModule, req: Request, res: Response, adapter: RouteAdapter): Promise<void> {
+    const { settings, connection, logger } = this.options;
+    const callId = res.locals.callId as string;
+    const log = logger.child({ function: name, callId });
+    const context = new FunctionContext({ ceph: () => connection.get(), settings, log, callId, functionName: name });
+    // The route's own parameters (e.g. the pool in its path) beat the query and body.
+    const fixed = adapter.params?.(req);
+    const body = req.body as unknown;
+    const event = {
+      body: fixed && isPlainObject(body) ? { ...body, ...fixed } : body,
+      headers: req.headers,
+      method: req.method,
+      query: { ...(req.query as Record<string, unknown>), ...fixed },
+      path: adapter.path?.(req) ?? '/',
+    };
+
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      log.warn({ execTimeoutMs: settings.execTimeoutMs }, 'exec_timeout reached');
+      sendStatus(
+        res,
+        failure(504, 'Timeout', `The function did not finish within exec_timeout (${settings.execTimeoutMs} ms); the operation may still complete. Check before retrying.`),
+      );
+    }, settings.execTimeoutMs);
+
+    let outcome;
+    try {
+      outcome = context.settle(await mod.default(event, context));
+    } catch (error) {
+      outcome = { kind: 'error' as const, error };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.headersSent) return;
+    if (outcome.kind === 'error') return this.sendError(res, outcome.error, log);
+    res.status(context.status()).set(context.headers());
+    if (outcome.value === undefined) res.end();
+    else res.json(reshape(res, outcome.value));
+  }
+
+  private sendError(res: Response, err: unknown, log: Logger): void {
+    const status = statusOf(err);
+    if (status.code >= 500 && !(err instanceof CephError)) log.error({ err }, 'handler failed');
+    if (res.headersSent) return;
+    if (status.code === 405 && err instanceof HttpError) res.setHeader('Allow', String(err.details?.allow ?? ''));
+    sendStatus(res, status);
+  }
+
+  private readonly errorHandler = (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const log = this.options.logger.child({ callId: res.locals.callId });
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      err = new HttpError(413, 'PayloadTooLarge', `The body exceeds ${this.options.settings.maxBodyBytes} bytes.`);
+    } else if (type === 'entity.parse.failed') {
+      err = new HttpError(400, 'BadRequest', `The body is not valid JSON: ${(err as Error).message}`);
+    } else if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+      err = new HttpError(415, 'UnsupportedMediaType', (err as Error).message);
+    }
+    void req;
+    this.sendError(res, err, log);
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+export function methodNotAllowedError(req: Request, allowed: string[]): HttpError {
+  return new HttpError(405, 'MethodNotAllowed', `${req.method} is not allowed here; use ${allowed.join(' or ')}.`, { allow: allowed.join(', ') });
+}
+
+export function methodNotAllowed(allowed: string[]): RequestHandler {
+  return (req, _res, next) => next(methodNotAllowedError(req, allowed));
+}

@@ -1,0 +1,71 @@
+/**
+ * Runtime settings, from the environment (OpenFaaS watchdog names where they
+ * exist) and OpenFaaS secrets. Read once at start-up.
+ */
+import { readSecret } from '../config';
+import { invalidParameterError } from '../errors';
+import { parseQuantity } from '../quantity';
+import { DEFAULT_MAX_IMAGE_SIZE, validateName } from '../validation';
+
+export interface RuntimeSettings {
+  /** `port` or `PORT`. Default 8080. */
+  port: number;
+  /** `exec_timeout`: a request still running after this gets 504. Default 30 s. */
+  execTimeoutMs: number;
+  /** `max_inflight`: requests beyond this many at once get 429. Default 0 = unlimited. */
+  maxInflight: number;
+  /** Largest request body, in bytes; larger gets 413. 64 KiB. */
+  maxBodyBytes: number;
+  /** `RBD_MAX_IMAGE_SIZE`: bytes or a quantity. Default 64Ti. */
+  maxImageSize: number;
+  /** `RBD_API_TOKEN` or the secret `rbd-api-token`. Not enumerable: never logged. */
+  apiToken?: string;
+  /** `RBD_POOLS=a,b`: the only pools any function may touch. Default: all. */
+  allowedPools?: ReadonlySet<string>;
+  /** `$TMPDIR/.lock`, written once ready. */
+  lockFile: string;
+}
+
+/** Go-style durations as the watchdog takes them: "30s", "1m30s", "500ms"; a bare number is seconds. */
+export function parseDuration(name: string, text: string): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 1e-6 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+    throw invalidParameterError(name, 'a duration such as "30s", "1m30s" or "500ms"', text);
+  }
+  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * units[unit!]!, 0);
+}
+
+function parseCount(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw invalidParameterError(name, 'a whole number >= 0', text);
+  return n;
+}
+
+export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  const port = parseCount('port', env.port ?? env.PORT, 8080);
+  let maxImageSize = DEFAULT_MAX_IMAGE_SIZE;
+  if (env.RBD_MAX_IMAGE_SIZE) {
+    const bytes = parseQuantity(env.RBD_MAX_IMAGE_SIZE);
+    if (bytes === undefined || bytes <= 0n || bytes > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw invalidParameterError('RBD_MAX_IMAGE_SIZE', 'a byte count or quantity such as "64Ti"', env.RBD_MAX_IMAGE_SIZE);
+    }
+    maxImageSize = Number(bytes);
+  }
+  const pools = env.RBD_POOLS?.split(',').map((p) => p.trim()).filter(Boolean);
+  pools?.forEach((pool) => validateName('RBD_POOLS', pool));
+  const settings: RuntimeSettings = {
+    port,
+    execTimeoutMs: env.exec_timeout ? parseDuration('exec_timeout', env.exec_timeout) : 30_000,
+    maxInflight: parseCount('max_inflight', env.max_inflight, 0),
+    maxBodyBytes: 64 * 1024,
+    maxImageSize,
+    allowedPools: pools?.length ? new Set(pools) : undefined,
+    lockFile: `${env.TMPDIR || '/tmp'}/.lock`,
+  };
+  const token = env.RBD_API_TOKEN || readSecret('rbd-api-token');
+  if (token) Object.defineProperty(settings, 'apiToken', { value: token, enumerable: false });
+  return settings;
+}
