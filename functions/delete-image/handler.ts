@@ -19,29 +19,44 @@ export default async function deleteImage(event: FunctionEvent, context: Functio
 
   const ceph = await context.ceph();
   try {
-    if (trash) await ceph.trashImage(spec);
-    else await ceph.removeImage(spec);
+    if (trash) {
+      // librbd moves an image with watchers to the trash; an image that is
+      // mapped somewhere must not vanish from listings, so refuse as remove does.
+      const { watchers } = await ceph.statImage(spec);
+      if (watchers.length > 0) throw inUse(spec, watchers.map((w) => w.address));
+      await ceph.trashImage(spec);
+    } else {
+      await ceph.removeImage(spec);
+    }
   } catch (err) {
     throw await explain(ceph, spec, err);
   }
   return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: trash ? 'Trashed' : 'Deleted', details: spec };
 }
 
+function inUse(spec: Required<ImageSpec>, watchers: string[]): HttpError {
+  const who = watchers.length ? `watchers ${watchers.join(', ')}` : 'an exclusive lock held elsewhere, or a migration';
+  return new HttpError(
+    409,
+    'InUse',
+    `Image "${describe(spec)}" is in use (${who}). Unmap it or stop the clients using it, then retry; a crashed client's watch expires after about 30 s.`,
+    { ...spec, watchers },
+  );
+}
+
+function describe(spec: Required<ImageSpec>): string {
+  return [spec.pool, spec.namespace, spec.name].filter(Boolean).join('/');
+}
+
 async function explain(ceph: CephClient, spec: Required<ImageSpec>, err: unknown): Promise<unknown> {
   if (!(err instanceof CephError)) return err;
-  const where = [spec.pool, spec.namespace, spec.name].filter(Boolean).join('/');
+  const where = describe(spec);
   if (err.code === 'EBUSY') {
     const watchers = await ceph.statImage(spec).then(
       (info) => info.watchers.map((w) => w.address),
       () => [] as string[],
     );
-    const who = watchers.length ? `watchers ${watchers.join(', ')}` : 'an exclusive lock held elsewhere, or a migration';
-    return new HttpError(
-      409,
-      'InUse',
-      `Image "${where}" is in use (${who}). Unmap it or stop the clients using it, then retry; a crashed client's watch expires after about 30 s.`,
-      { ...spec, watchers },
-    );
+    return inUse(spec, watchers);
   }
   if (err.code === 'ENOTEMPTY') {
     return new HttpError(409, 'HasSnapshots', `Image "${where}" has snapshots. Remove them first (rbd snap purge ${where}), or move the image to the trash with trash=true.`, {

@@ -23,26 +23,29 @@ export class Params {
     return this.values[name] !== undefined;
   }
 
+  /** The value as sent: a string, or any JSON value from the body. */
   raw(name: string): unknown {
+    return this.values[name];
+  }
+
+  /** A single value: ?a=1&a=2 arrives as an array, which no scalar parameter takes. */
+  private scalar(name: string): unknown {
     const value = this.values[name];
-    // ?a=1&a=2 arrives as an array; one value is all any parameter takes.
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      throw invalidParameterError(name, 'a single value', value.join(','));
-    }
+    if (Array.isArray(value)) throw invalidParameterError(name, 'a single value', value.join(','));
     return value;
   }
 
   name(name: string): string {
     if (!this.has(name)) throw invalidParameterError(name, 'a name (required)', undefined);
-    return validateName(name, this.raw(name));
+    return validateName(name, this.scalar(name));
   }
 
   namespace(): string {
-    return validateNamespace(this.raw('namespace'));
+    return validateNamespace(this.scalar('namespace'));
   }
 
   bool(name: string, fallback = false): boolean {
-    const value = this.raw(name);
+    const value = this.scalar(name);
     if (value === undefined || value === '') return fallback;
     if (value === true || value === 'true' || value === '1') return true;
     if (value === false || value === 'false' || value === '0') return false;
@@ -50,7 +53,7 @@ export class Params {
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
-    const value = this.raw(name);
+    const value = this.scalar(name);
     if (value === undefined || value === '') return fallback;
     const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
@@ -60,7 +63,7 @@ export class Params {
   }
 
   string(name: string): string | undefined {
-    const value = this.raw(name);
+    const value = this.scalar(name);
     if (value === undefined) return undefined;
     if (typeof value !== 'string') throw invalidParameterError(name, 'a string', value);
     return value;
@@ -68,7 +71,7 @@ export class Params {
 
   /** Bytes, from a number or a Kubernetes quantity ("10Gi", "1.5Gi", "1T"). */
   size(name: string, max: number): number {
-    const value = this.raw(name);
+    const value = this.scalar(name);
     if (value === undefined) throw invalidParameterError(name, 'a size (required), in bytes or as "10Gi"', undefined);
     if (typeof value === 'string') {
       const bytes = parseQuantity(value);

@@ -1,0 +1,60 @@
+/** An in-process local gateway on a free loopback port, against the sandbox cluster. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { CephConfig } from '../../shared/config';
+import { mountGateway } from '../../shared/local/gateway';
+import { boot, type Booted } from '../../shared/runtime/boot';
+import { loadFunctions } from '../../shared/runtime/functions';
+import { loadRuntimeSettings } from '../../shared/runtime/settings';
+import { sandboxConfig } from './ceph';
+
+export interface TestGateway extends Booted {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(env: NodeJS.ProcessEnv = {}, loadConfig: () => CephConfig = () => sandboxConfig()): Promise<TestGateway> {
+  // A lock file of its own, so parallel gateways do not share $TMPDIR/.lock.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbdfn-gw-'));
+  const settings = loadRuntimeSettings({ PORT: '0', TMPDIR: tmp, ...env });
+  const functions = loadFunctions();
+  const booted = await boot({
+    name: 'test-gateway',
+    settings,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    loadConfig,
+    host: '127.0.0.1',
+    handleSignals: false,
+    mount: (app, runtime) => mountGateway(app, runtime, functions),
+  });
+  await booted.connection.start();
+  return {
+    ...booted,
+    url: `http://127.0.0.1:${booted.port}`,
+    close: async () => {
+      await booted.runtime.drain();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Answer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** fetch, with a JSON body if one is given and the JSON answer parsed. */
+export async function call<T = any>(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  let body: string | undefined = init.raw;
+  if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
