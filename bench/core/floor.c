@@ -167,24 +167,14 @@ static void drop_ioctxs(void) {
 /* ---- list_pools: native/src/pools.cc ListPoolsWorker::Run ---- */
 
 static void list_pools(rados_t c) {
-  int r = rados_wait_for_latest_osdmap(c);
-  if (r < 0) die("rados_wait_for_latest_osdmap", r);
-  size_t cap = 1024;
-  char *buf = malloc(cap);
-  while ((r = rados_pool_list(c, buf, cap)) > (int)cap) buf = realloc(buf, cap = r);
-  if (r < 0) die("rados_pool_list", r);
-  for (char *name = buf; name < buf + r && *name; name += strlen(name) + 1) {
-    int64_t id = rados_pool_lookup(c, name);
-    if (id == -ENOENT) continue;
-    if (id < 0) die("rados_pool_lookup", (int)id);
-    rados_ioctx_t io = get_ioctx(c, name);
-    size_t len = 256;
-    char *apps = malloc(len);
-    while ((r = rados_application_list(io, apps, &len)) == -ERANGE) apps = realloc(apps, len);
-    if (r < 0) die("rados_application_list", r);
-    free(apps);
-  }
-  free(buf);
+  const char *cmd[] = {"{\"prefix\": \"osd pool ls\", \"detail\": \"detail\", \"format\": \"json\"}"};
+  char *out = NULL, *status = NULL;
+  size_t out_len = 0, status_len = 0;
+  int r = rados_mon_command(c, cmd, 1, "", 0, &out, &out_len, &status, &status_len);
+  if (r < 0) die("rados_mon_command", r);
+  /* The addon hands the JSON to JS, which parses it; parsing is not floor work. */
+  rados_buffer_free(out);
+  rados_buffer_free(status);
 }
 
 /* ---- list_images: native/src/images.cc ListImagesWorker::Run ---- */

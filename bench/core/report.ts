@@ -14,7 +14,7 @@ import fs from 'node:fs';
 const OPS = ['connect', 'list_pools', 'list_images', 'stat', 'create', 'remove', 'trash_move'];
 const DESCRIPTION: Record<string, string> = {
   connect: 'create + conf + connect + shutdown',
-  list_pools: 'osdmap wait + pool list + lookup/app list per pool',
+  list_pools: 'mon command "osd pool ls detail" (the addon also parses its JSON)',
   list_images: 'rbd_list2 of 200 images',
   stat: 'open read-only + 8 getters + close',
   create: 'rbd_create4, 1 GiB, default features',

@@ -1,31 +1,27 @@
-// Listing pools with their ids and application tags.
+// Listing pools, through the monitors.
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "worker.h"
 
 namespace rbdfn {
 
-struct PoolInfo {
-  std::string name;
-  int64_t id;
-  std::vector<std::string> applications;
-};
-
+// Runs "osd pool ls detail" and hands its JSON to JS. A mon command honours
+// rados_mon_op_timeout; rados_wait_for_latest_osdmap (needed to see pools
+// created elsewhere through the local osdmap) would block forever on a hung
+// monitor.
 class ListPoolsWorker : public ClusterWorker {
  public:
   ListPoolsWorker(Napi::Env env, std::shared_ptr<ClusterState> state)
-      : ClusterWorker(env, "rados_pool_list", std::move(state)) {}
+      : ClusterWorker(env, "rados_mon_command", std::move(state)) {}
 
  protected:
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
 
  private:
-  std::vector<PoolInfo> pools_;
+  std::string json_;
 };
 
 }  // namespace rbdfn

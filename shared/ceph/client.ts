@@ -16,7 +16,7 @@ import {
 } from '../validation';
 import { checkConfFile, diagnoseConnectError } from './diagnose';
 import { featureNames, type FeatureName } from './features';
-import { isNativeError, loadAddon, type NativeCluster, type NativeConnectInfo, type NativeError } from './native';
+import { isNativeError, loadAddon, type MonPoolDetail, type NativeCluster, type NativeConnectInfo, type NativeError } from './native';
 
 /** An image's address. namespace "" (or absent) is the pool's default namespace. */
 export interface ImageSpec {
@@ -107,10 +107,15 @@ export class CephClient {
     }
   }
 
-  /** Every pool with its id and application tags. */
+  /** Every pool with its id and application tags, as the monitors know them now. */
   async listPools(): Promise<PoolInfo[]> {
     const trace = captureTrace(this.listPools);
-    return this.run('listPools', trace, () => this.cluster.listPools());
+    const json = await this.run('listPools', trace, () => this.cluster.listPools());
+    return (JSON.parse(json) as MonPoolDetail[]).map((pool) => ({
+      name: pool.pool_name,
+      id: pool.pool_id,
+      applications: Object.keys(pool.application_metadata ?? {}),
+    }));
   }
 
   /** Image names and ids in a pool's namespace (default ""). ENOENT if the pool or namespace is missing. */

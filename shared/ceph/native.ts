@@ -19,10 +19,11 @@ export interface NativeConnectInfo {
   monHost: string;
 }
 
-export interface NativePool {
-  name: string;
-  id: number;
-  applications: string[];
+/** One entry of the monitors' "osd pool ls detail" JSON, the fields we use. */
+export interface MonPoolDetail {
+  pool_name: string;
+  pool_id: number;
+  application_metadata?: Record<string, unknown>;
 }
 
 export interface NativeWatcher {
@@ -62,7 +63,8 @@ export interface NativeError extends Error {
 export interface NativeCluster {
   connect(options: NativeConnectOptions): Promise<NativeConnectInfo>;
   close(): Promise<void>;
-  listPools(): Promise<NativePool[]>;
+  /** JSON of "osd pool ls detail": MonPoolDetail[]. */
+  listPools(): Promise<string>;
   /** Flat pairs: [name0, id0, name1, id1, ...]. */
   listImages(pool: string, namespace: string): Promise<string[]>;
   createImage(pool: string, namespace: string, image: string, size: number, options: NativeCreateOptions): Promise<void>;

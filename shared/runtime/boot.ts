@@ -46,6 +46,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
     maxImageSize: settings.maxImageSize,
     observe: metrics.observeCeph,
     logger,
+    checkIntervalMs: settings.checkIntervalMs,
     onReadyChange: (ready) => {
       metrics.cephReady.set(ready ? 1 : 0);
       if (ready) runtime?.writeLockFile();

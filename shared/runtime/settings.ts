@@ -24,6 +24,8 @@ export interface RuntimeSettings {
   allowedPools?: ReadonlySet<string>;
   /** `$TMPDIR/.lock`, written once ready. */
   lockFile: string;
+  /** `CEPH_CHECK_INTERVAL_SECONDS`: how often readiness re-checks the cluster. Default 5 s. */
+  checkIntervalMs: number;
 }
 
 /** Go-style durations as the watchdog takes them: "30s", "1m30s", "500ms"; a bare number is seconds. */
@@ -64,6 +66,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): Runti
     maxImageSize,
     allowedPools: pools?.length ? new Set(pools) : undefined,
     lockFile: `${env.TMPDIR || '/tmp'}/.lock`,
+    checkIntervalMs: env.CEPH_CHECK_INTERVAL_SECONDS ? parseDuration('CEPH_CHECK_INTERVAL_SECONDS', env.CEPH_CHECK_INTERVAL_SECONDS) : 5000,
   };
   const token = env.RBD_API_TOKEN || readSecret('rbd-api-token');
   if (token) Object.defineProperty(settings, 'apiToken', { value: token, enumerable: false });
