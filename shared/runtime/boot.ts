@@ -59,8 +59,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
   const server = await runtime.listen(app, settings.port, options.host);
   const port = (server.address() as { port: number }).port;
   logger.info({ port, execTimeoutMs: settings.execTimeoutMs, maxInflight: settings.maxInflight }, 'listening');
-  void connection.start();
-  if (connection.ready) runtime.writeLockFile();
+  void connection.start(); // the lock file is written when it first connects
 
   if (options.handleSignals !== false) {
     const stop = (signal: string) => {

@@ -263,7 +263,7 @@ export class Runtime {
     sendStatus(res, status);
   }
 
-  private readonly errorHandler = (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+  private readonly errorHandler = (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
     const log = this.options.logger.child({ callId: res.locals.callId });
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') {
@@ -273,7 +273,6 @@ export class Runtime {
     } else if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
       err = new HttpError(415, 'UnsupportedMediaType', (err as Error).message);
     }
-    void req;
     this.sendError(res, err, log);
   };
 }
