@@ -5,6 +5,7 @@
  */
 import type { CephClient, ImageInfo, ImageRef } from '../../shared/ceph/client';
 import { CephError, invalidParameterError } from '../../shared/errors';
+import { imageResource } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 
@@ -97,16 +98,8 @@ async function withDetail(ceph: CephClient, pool: string, namespace: string, pag
   await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, page.length) }, worker));
   return infos
     .filter((info): info is ImageInfo => info !== undefined)
-    .map((info) => ({
-      pool,
-      namespace,
-      name: info.name,
-      id: info.id,
-      size: info.size,
-      objectSize: info.objectSize,
-      features: info.features,
-      createdAt: info.createdAt.toISOString(),
-      snapshots: info.snapshotCount,
-      watchers: info.watchers.map((w) => w.address),
-    }));
+    .map((info) => {
+      const { kind: _kind, apiVersion: _apiVersion, ...fields } = imageResource(info);
+      return { ...fields, snapshots: info.snapshotCount, watchers: info.watchers.map((w) => w.address) };
+    });
 }

@@ -1,5 +1,6 @@
 /** Helpers for integration tests against the suite's sandbox cluster. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
@@ -51,4 +52,25 @@ export function adminKey(): string {
 
 function pick(env: NodeJS.ProcessEnv, ...keys: string[]): NodeJS.ProcessEnv {
   return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+}
+
+/** Starts `rbd watch`, which holds a watch until it reads a line on stdin. */
+export async function startWatch(spec: string): Promise<ChildProcess> {
+  const child = spawn('rbd', ['-c', process.env.CEPH_CONF!, 'watch', spec], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('press enter to exit')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`rbd watch exited ${code}: ${out}`)));
+  });
+  return child;
+}
+
+/** Ends an `rbd watch` and waits for it to exit. */
+export async function stopWatch(child: ChildProcess): Promise<void> {
+  child.stdin!.end('\n');
+  if (child.exitCode === null) await once(child, 'exit');
 }

@@ -2,9 +2,7 @@
  * The HTTP contract of the four functions through the local gateway, against
  * the real sandbox cluster, with the rbd CLI as the oracle for what exists.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { ceph, rbd, rbdInfo, uniqueName } from '../helpers/ceph';
+import { ceph, rbd, rbdInfo, startWatch, stopWatch, uniqueName } from '../helpers/ceph';
 import { call, startGateway, type TestGateway } from '../helpers/gateway';
 
 const GiB = 2 ** 30;
@@ -242,8 +240,7 @@ describe('delete-image', () => {
       const trashed = await call(fn('delete-image'), { body: { pool: 'rbd', name, trash: true } });
       expectStatus(trashed.body, 409, 'InUse');
     } finally {
-      watcher.stdin!.end('\n');
-      if (watcher.exitCode === null) await once(watcher, 'exit');
+      await stopWatch(watcher);
     }
     rbd('rm', `rbd/${name}`);
   });
@@ -337,17 +334,3 @@ describe('seed-style facade', () => {
   });
 });
 
-/** `rbd watch` holds a watch until it reads a line on stdin. */
-async function startWatch(spec: string): Promise<ChildProcess> {
-  const child = spawn('rbd', ['-c', process.env.CEPH_CONF!, 'watch', spec], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('press enter to exit')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`rbd watch exited ${code}: ${out}`)));
-  });
-  return child;
-}

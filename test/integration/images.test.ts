@@ -2,11 +2,9 @@
  * Pool and image operations through the client, checked against the rbd and
  * ceph CLIs as oracles, including every error path the functions rely on.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import type { CephClient } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
-import { ceph, connectSandbox, rbd, rbdInfo, uniqueName } from '../helpers/ceph';
+import { ceph, connectSandbox, rbd, rbdInfo, startWatch, stopWatch, uniqueName } from '../helpers/ceph';
 
 const GiB = 2 ** 30;
 let client: CephClient;
@@ -254,22 +252,3 @@ describe('error paths', () => {
   });
 });
 
-/** Starts `rbd watch`, which holds a watch until it reads a line on stdin. */
-async function startWatch(spec: string): Promise<ChildProcess> {
-  const child = spawn('rbd', ['-c', process.env.CEPH_CONF!, 'watch', spec], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('press enter to exit')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`rbd watch exited ${code}: ${out}`)));
-  });
-  return child;
-}
-
-async function stopWatch(child: ChildProcess): Promise<void> {
-  child.stdin!.end('\n');
-  if (child.exitCode === null) await once(child, 'exit');
-}
