@@ -75,6 +75,8 @@ export class CephClient {
   private constructor(
     private readonly cluster: NativeCluster,
     readonly info: NativeConnectInfo,
+    /** "client.<id>", named in permission errors. */
+    private readonly user: string,
     private readonly maxImageSize: number,
     private readonly observe?: OperationObserver,
   ) {}
@@ -101,7 +103,7 @@ export class CephClient {
         key: config.key,
         timeoutSeconds: config.timeoutSeconds,
       });
-      return new CephClient(cluster, info, maxImageSize, options.observe);
+      return new CephClient(cluster, info, `client.${config.id}`, maxImageSize, options.observe);
     } catch (err) {
       throw withTrace(isNativeError(err) ? diagnoseConnectError(err, config) : toCephError(err), trace);
     }
@@ -193,7 +195,7 @@ export class CephClient {
       done?.();
       return result;
     } catch (err) {
-      const error = withTrace(toCephError(err), trace);
+      const error = withTrace(toCephError(err, this.user), trace);
       done?.(error);
       throw error;
     }
@@ -229,12 +231,12 @@ function withTrace(err: CephError, trace: Trace): CephError {
   return err;
 }
 
-function toCephError(err: unknown): CephError {
+function toCephError(err: unknown, user?: string): CephError {
   if (err instanceof CephError) return err;
   if (!isNativeError(err)) {
     return new CephError('ERR_INVALID_PARAMETER', (err as Error)?.message ?? String(err), { cause: err });
   }
-  return new CephError(err.code, describeNativeError(err), {
+  return new CephError(err.code, describeNativeError(err, user), {
     errno: err.errno,
     op: err.op,
     pool: err.pool,
@@ -244,7 +246,7 @@ function toCephError(err: unknown): CephError {
   });
 }
 
-function describeNativeError(err: NativeError): string {
+function describeNativeError(err: NativeError, user?: string): string {
   const ns = err.namespace ? `/${err.namespace}` : '';
   const target = err.image ? `image "${err.pool}${ns}/${err.image}"` : err.pool ? `pool "${err.pool}${ns}"` : 'the cluster';
   const hint = (ERROR_CODES as Record<string, string>)[err.code];
@@ -254,5 +256,21 @@ function describeNativeError(err: NativeError): string {
     if (err.image) return `Image "${err.pool}${ns}/${err.image}" does not exist (or its pool or namespace does not).`;
   }
   if (err.code === 'ENOTCONN' || err.code === 'ESHUTDOWN') return `${hint} (${err.op})`;
+  if ((err.code === 'EPERM' || err.code === 'EACCES') && user) return `${err.op} on ${target} failed (${err.code}): ${missingCaps(user, err.pool)}`;
   return `${err.op} on ${target} failed: ${hint ?? err.message} (${err.code})`;
+}
+
+/**
+ * The caps a denied operation needs, and the command that grants them. The OSD
+ * answers a pool outside the user's caps with a bare EPERM (the monitors with
+ * EACCES), so name the user and the pool. `ceph auth caps` replaces all caps,
+ * hence "keeping the ones it has".
+ */
+function missingCaps(user: string, pool?: string): string {
+  const grant = `profile rbd pool=${pool ?? '<pool>'}`;
+  return (
+    `Ceph user ${user} lacks the caps for ${pool ? `pool "${pool}"` : 'this operation'}; it needs mon 'profile rbd' and osd '${grant}'. ` +
+    `Grant them, keeping the ones it has: ceph auth caps ${user} mon 'profile rbd' osd '<its grants>, ${grant}' mgr '<its grants>, ${grant}'` +
+    `${pool ? '; or use a pool it may access' : ''}.`
+  );
 }

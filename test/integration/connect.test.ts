@@ -160,7 +160,7 @@ describe('connect diagnostics', () => {
     try {
       const err = await client.createImage({ pool: 'rbd', name: 'nope' }, 2 ** 20).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'EPERM', op: 'rbd_create4', pool: 'rbd', image: 'nope' });
-      expect((err as Error).message).toContain("osd 'profile rbd pool=<pool>'");
+      expect((err as Error).message).toContain(`Ceph user client.${id} lacks the caps for pool "rbd"; it needs mon 'profile rbd' and osd 'profile rbd pool=rbd'`);
     } finally {
       await client.close();
     }
