@@ -1,5 +1,5 @@
 /** Helpers for integration tests against the suite's sandbox cluster. */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -19,9 +19,13 @@ export function connectSandbox(overrides: NodeJS.ProcessEnv = {}): Promise<CephC
   return CephClient.connect(sandboxConfig(overrides));
 }
 
+// The CLIs' progress notes ("pool 'x' created") stay out of the test output;
+// on failure, execFileSync puts stderr in the error's message.
+const QUIET: ExecFileSyncOptionsWithStringEncoding = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] };
+
 /** Runs the rbd CLI against the sandbox, as an oracle. */
 export function rbd(...args: string[]): string {
-  return execFileSync('rbd', ['-c', process.env.CEPH_CONF!, ...args], { encoding: 'utf8' });
+  return execFileSync('rbd', ['-c', process.env.CEPH_CONF!, ...args], QUIET);
 }
 
 export async function rbdAsync(...args: string[]): Promise<string> {
@@ -30,7 +34,7 @@ export async function rbdAsync(...args: string[]): Promise<string> {
 }
 
 export function ceph(...args: string[]): string {
-  return execFileSync('ceph', ['-c', process.env.CEPH_CONF!, ...args], { encoding: 'utf8' });
+  return execFileSync('ceph', ['-c', process.env.CEPH_CONF!, ...args], QUIET);
 }
 
 /** `rbd info --format json` of pool/image. */
