@@ -16,6 +16,9 @@ import type { CreateImageOptions } from '../../shared/validation';
 
 export const methods = ['POST'] as const;
 
+/** As a CloudEvent: takes rbd.image.create, replies rbd.image.created (or rbd.error). */
+export const events = { accepts: 'rbd.image.create', replies: 'rbd.image.created' };
+
 /** Identical creates in flight in this process share one call to Ceph. */
 const inFlight = new Map<string, Promise<ImageInfo>>();
 
@@ -41,6 +44,7 @@ export default async function createImage(event: FunctionEvent, context: Functio
   inFlight.set(key, shared);
   try {
     const { info, created } = await creating;
+    if (created) context.changed();
     return context.status(created ? 201 : 200).succeed(imageResource(info));
   } finally {
     inFlight.delete(key);

@@ -11,6 +11,9 @@ import { HttpError } from '../../shared/runtime/status';
 
 export const methods = ['DELETE'] as const;
 
+/** As a CloudEvent: takes rbd.image.delete, replies rbd.image.deleted (or rbd.error). */
+export const events = { accepts: 'rbd.image.delete', replies: 'rbd.image.deleted' };
+
 export default async function deleteImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);
   const spec: Required<ImageSpec> = { pool: params.name('pool'), namespace: params.namespace(), name: params.name('name') };
@@ -31,6 +34,7 @@ export default async function deleteImage(event: FunctionEvent, context: Functio
   } catch (err) {
     throw await explain(ceph, spec, err);
   }
+  context.changed();
   return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: trash ? 'Trashed' : 'Deleted', details: spec };
 }
 

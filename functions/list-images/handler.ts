@@ -11,6 +11,9 @@ import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 
 export const methods = ['GET'] as const;
 
+/** As a CloudEvent: takes rbd.images.list, replies rbd.images.listed (or rbd.error). */
+export const events = { accepts: 'rbd.images.list', replies: 'rbd.images.listed' };
+
 const LIMITS = { plain: { fallback: 1000, max: 10_000 }, detail: { fallback: 100, max: 1000 } };
 /** Images opened at once for detail=true. */
 const STAT_CONCURRENCY = 16;

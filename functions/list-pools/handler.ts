@@ -7,6 +7,9 @@ import { Params } from '../../shared/runtime/params';
 
 export const methods = ['GET'] as const;
 
+/** As a CloudEvent: takes rbd.pools.list, replies rbd.pools.listed (or rbd.error). */
+export const events = { accepts: 'rbd.pools.list', replies: 'rbd.pools.listed' };
+
 export default async function listPools(event: FunctionEvent, context: FunctionContext) {
   const all = new Params(event).bool('all');
   const allowed = context.settings.allowedPools;

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { CephClient } from '../ceph/client';
+import type { FunctionEvents } from './events';
 import type { RuntimeSettings } from './settings';
 
 export interface FunctionEvent {
@@ -36,6 +37,8 @@ export interface FunctionModule {
   default: Handler;
   /** Its natural methods; POST is always accepted as well. */
   methods: readonly string[];
+  /** The CloudEvent type it takes and the type it replies with. */
+  events?: FunctionEvents;
 }
 
 type Outcome = { kind: 'value'; value: unknown } | { kind: 'error'; error: unknown };
@@ -44,6 +47,7 @@ export class FunctionContext implements FunctionServices {
   private statusCode?: number;
   private headerValues: Record<string, string> = {};
   private outcome?: Outcome;
+  private madeChange = false;
 
   constructor(private readonly services: FunctionServices) {}
 
@@ -89,6 +93,19 @@ export class FunctionContext implements FunctionServices {
   fail(error: unknown): this {
     this.outcome ??= { kind: 'error', error };
     return this;
+  }
+
+  /**
+   * Marks this call as having changed the cluster (an image created or
+   * deleted): with K_SINK set, the runtime then announces it as an event.
+   */
+  changed(): this {
+    this.madeChange = true;
+    return this;
+  }
+
+  get hasChanged(): boolean {
+    return this.madeChange;
   }
 
   /** What the handler settled on: succeed/fail win over a returned value. */

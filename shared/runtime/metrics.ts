@@ -34,6 +34,23 @@ export class Metrics {
     help: 'Ceph operations running now.',
     registers: [this.registry],
   });
+  readonly asyncQueued = new Gauge({
+    name: 'rbd_async_queue_depth',
+    help: 'Async calls accepted and waiting to run.',
+    registers: [this.registry],
+  });
+  readonly asyncCalls = new Counter({
+    name: 'rbd_async_calls_total',
+    help: 'Async calls finished, by function and HTTP status (503: not run at shutdown).',
+    labelNames: ['function', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly callbacks = new Counter({
+    name: 'rbd_async_callbacks_total',
+    help: 'Async callbacks by outcome: delivered, or failed after retries.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly cephReady = new Gauge({
     name: 'rbd_ceph_ready',
     help: '1 while the Ceph connection is up, else 0.',

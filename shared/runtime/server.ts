@@ -6,11 +6,14 @@
 import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
+import type { CloudEvent } from 'cloudevents';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { CephError } from '../errors';
 import type { CephConnection } from './connection';
-import { FunctionContext, type FunctionModule } from './context';
+import { FunctionContext, type FunctionEvent, type FunctionModule } from './context';
+import { Deliveries } from './delivery';
+import { answerEvent, isCloudEventRequest, readCloudEvent, toBinary } from './events';
 import type { Metrics } from './metrics';
 import type { RuntimeSettings } from './settings';
 import { HttpError, failure, statusOf, type Status } from './status';
@@ -25,6 +28,17 @@ export interface RouteAdapter {
   respond?: (body: unknown) => unknown;
   /** Methods the route takes. Default: the function's methods plus POST. */
   methods?: string[];
+}
+
+/** A function's answer, whatever carried the request (HTTP, a CloudEvent, the async queue). */
+export interface InvokeResult {
+  status: number;
+  headers: Record<string, string>;
+  /** The JSON answer (a Status on failure); undefined for an empty one. */
+  body: unknown;
+  seconds: number;
+  /** The change it announced to K_SINK, if any; a CloudEvent reply reuses it (same id). */
+  announced?: CloudEvent<unknown>;
 }
 
 export interface RuntimeOptions {
@@ -51,9 +65,12 @@ function reshape(res: Response, body: unknown): unknown {
 }
 
 export class Runtime {
+  /** Callbacks and K_SINK events on their way; the drain waits for them. */
+  readonly deliveries: Deliveries;
   private draining = false;
   private inflight = 0;
   private server?: http.Server;
+  private readonly drainHooks: (() => Promise<void>)[] = [];
   private readonly jsonParser: RequestHandler;
   private readonly tokenDigest?: Buffer;
 
@@ -61,6 +78,7 @@ export class Runtime {
     this.jsonParser = express.json({ limit: options.settings.maxBodyBytes, type: JSON_TYPES });
     const token = options.settings.apiToken;
     if (token) this.tokenDigest = digest(token);
+    this.deliveries = new Deliveries(options.settings.async, options.logger);
   }
 
   /** An app with the runtime's own routes; the caller adds function routes. */
@@ -101,6 +119,88 @@ export class Runtime {
     ];
   }
 
+  /** Token check and JSON body parsing, for routes that take calls without running them now (async). */
+  intake(): RequestHandler[] {
+    return [this.authenticate, this.parseBody];
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Work the drain waits for, next to the in-flight requests (e.g. the async queue). */
+  onDrain(hook: () => Promise<void>): void {
+    this.drainHooks.push(hook);
+  }
+
+  /** The handler's event for a request. */
+  eventOf(req: Request, adapter: RouteAdapter = {}): FunctionEvent {
+    // The route's own parameters (e.g. the pool in its path) beat the query and body.
+    const fixed = adapter.params?.(req);
+    const body = req.body as unknown;
+    return {
+      body: fixed && isPlainObject(body) ? { ...body, ...fixed } : body,
+      headers: req.headers,
+      method: req.method,
+      query: { ...(req.query as Record<string, unknown>), ...fixed },
+      path: adapter.path?.(req) ?? '/',
+    };
+  }
+
+  /**
+   * Runs one function call to its answer: the handler, exec_timeout (504;
+   * the work may still finish), errors as Status objects, and the K_SINK
+   * announcement of a change.
+   */
+  async invoke(name: string, mod: FunctionModule, event: FunctionEvent, callId: string): Promise<InvokeResult> {
+    const { settings, connection, logger } = this.options;
+    const started = process.hrtime.bigint();
+    const log = logger.child({ function: name, callId });
+    const context = new FunctionContext({ ceph: () => connection.get(), settings, log, callId, functionName: name });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.execTimeoutMs)));
+    const work = (async () => context.settle(await mod.default(event, context)))().catch((error: unknown) => ({ kind: 'error' as const, error }));
+    const outcome = await Promise.race([work, timeout]);
+    clearTimeout(timer);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    if (outcome === 'timeout') {
+      log.warn({ execTimeoutMs: settings.execTimeoutMs }, 'exec_timeout reached');
+      const status = failure(
+        504,
+        'Timeout',
+        `The function did not finish within exec_timeout (${settings.execTimeoutMs} ms); the operation may still complete. Check before retrying.`,
+      );
+      return { status: 504, headers: {}, body: status, seconds };
+    }
+    if (outcome.kind === 'error') {
+      const status = statusOf(outcome.error);
+      if (status.code >= 500 && !(outcome.error instanceof CephError)) log.error({ err: outcome.error }, 'handler failed');
+      const headers: Record<string, string> = {};
+      if (status.code === 405 && outcome.error instanceof HttpError) headers.Allow = String(outcome.error.details?.allow ?? '');
+      return { status: status.code, headers, body: status, seconds };
+    }
+    const result: InvokeResult = { status: context.status(), headers: context.headers(), body: outcome.value, seconds };
+    if (context.hasChanged && mod.events && settings.sink && result.status < 400) {
+      result.announced = answerEvent(name, mod.events, result.status, result.body, event.body);
+      this.announce(result.announced, callId);
+    }
+    return result;
+  }
+
+  /** Sends a change event to K_SINK in the background; the caller's answer never waits. */
+  private announce(event: CloudEvent<unknown>, callId: string): void {
+    const { settings, logger } = this.options;
+    let outgoing = event;
+    try {
+      if (Object.keys(settings.sinkOverrides).length) outgoing = event.cloneWith(settings.sinkOverrides);
+    } catch (err) {
+      logger.warn({ err, callId }, 'K_CE_OVERRIDES names an invalid extension; sending the event without it');
+    }
+    const { headers, body } = toBinary(outgoing);
+    void this.deliveries.send('event to K_SINK', { url: settings.sink!, headers, body }, { callId, eventId: event.id, eventType: event.type });
+  }
+
   async listen(app: express.Express, port = this.options.settings.port, host?: string): Promise<http.Server> {
     const server = await new Promise<http.Server>((resolve, reject) => {
       const s = app.listen(port, host ?? '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -123,14 +223,20 @@ export class Runtime {
     this.draining = true;
     this.options.logger.info({ inflight: this.inflight }, 'draining');
     const server = this.server;
-    if (server) {
+    const closing = async () => {
+      if (!server) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const idle = setInterval(() => server.closeIdleConnections(), 100);
       const deadline = setTimeout(() => server.closeAllConnections(), this.options.settings.execTimeoutMs + 1000);
       await closed;
       clearInterval(idle);
       clearTimeout(deadline);
-    }
+    };
+    await Promise.all([closing(), ...this.drainHooks.map((hook) => hook())]);
+    // Callbacks and events may still be retrying; give them their retries' worth.
+    const { retries, backoffMs, timeoutMs } = this.options.settings.async;
+    const undelivered = await this.deliveries.settle((retries + 1) * timeoutMs + backoffMs * 2 ** retries);
+    if (undelivered) this.options.logger.error({ undelivered }, 'deliveries still pending at exit');
     await this.options.connection.close();
     fs.rmSync(this.options.settings.lockFile, { force: true });
     this.options.logger.info('drained');
@@ -170,7 +276,7 @@ export class Runtime {
       if (QUIET_PATHS.has(req.path) && res.statusCode < 500) return;
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       this.options.logger[level](
-        { function: fn, method: req.method, path: req.path, status: res.statusCode, durationMs: +(seconds * 1000).toFixed(3), callId },
+        { function: fn, method: req.method, path: req.path, status: res.statusCode, durationMs: +(seconds * 1000).toFixed(3), callId, event: res.locals.event },
         'request',
       );
     });
@@ -216,43 +322,40 @@ export class Runtime {
   };
 
   private async run(name: string, mod: FunctionModule, req: Request, res: Response, adapter: RouteAdapter): Promise<void> {
-    const { settings, connection, logger } = this.options;
     const callId = res.locals.callId as string;
-    const log = logger.child({ function: name, callId });
-    const context = new FunctionContext({ ceph: () => connection.get(), settings, log, callId, functionName: name });
-    // The route's own parameters (e.g. the pool in its path) beat the query and body.
-    const fixed = adapter.params?.(req);
-    const body = req.body as unknown;
-    const event = {
-      body: fixed && isPlainObject(body) ? { ...body, ...fixed } : body,
-      headers: req.headers,
-      method: req.method,
-      query: { ...(req.query as Record<string, unknown>), ...fixed },
-      path: adapter.path?.(req) ?? '/',
-    };
-
-    const timer = setTimeout(() => {
-      if (res.headersSent) return;
-      log.warn({ execTimeoutMs: settings.execTimeoutMs }, 'exec_timeout reached');
-      sendStatus(
-        res,
-        failure(504, 'Timeout', `The function did not finish within exec_timeout (${settings.execTimeoutMs} ms); the operation may still complete. Check before retrying.`),
-      );
-    }, settings.execTimeoutMs);
-
-    let outcome;
-    try {
-      outcome = context.settle(await mod.default(event, context));
-    } catch (error) {
-      outcome = { kind: 'error' as const, error };
-    } finally {
-      clearTimeout(timer);
-    }
+    if (isCloudEventRequest(req.headers)) return this.runCloudEvent(name, mod, req, res, adapter, callId);
+    const result = await this.invoke(name, mod, this.eventOf(req, adapter), callId);
     if (res.headersSent) return;
-    if (outcome.kind === 'error') return this.sendError(res, outcome.error, log);
-    res.status(context.status()).set(context.headers());
-    if (outcome.value === undefined) res.end();
-    else res.json(reshape(res, outcome.value));
+    res.status(result.status).set(result.headers);
+    if (result.body === undefined) res.end();
+    else res.json(reshape(res, result.body));
+  }
+
+  /** A CloudEvent: its data is the handler's body; the answer is a binary-mode CloudEvent. */
+  private async runCloudEvent(name: string, mod: FunctionModule, req: Request, res: Response, adapter: RouteAdapter, callId: string): Promise<void> {
+    const request = readCloudEvent(req.headers, req.body);
+    res.locals.event = { id: request.id, type: request.type, source: request.source };
+    if (!mod.events || request.type !== mod.events.accepts) {
+      const accepts = mod.events ? [mod.events.accepts] : [];
+      throw new HttpError(400, 'BadRequest', `${name} does not handle events of type "${request.type}"; it accepts ${accepts.join(', ') || 'none'}.`, {
+        type: request.type,
+        accepts,
+      });
+    }
+    const data = request.data ?? {};
+    const event: FunctionEvent = { body: data, headers: req.headers, method: 'POST', query: {}, path: adapter.path?.(req) ?? '/' };
+    const result = await this.invoke(name, mod, event, callId);
+    if (res.headersSent) return;
+    const reply = result.announced ?? answerEvent(name, mod.events, result.status, result.body, data);
+    const { headers, body } = toBinary(reply);
+    // A definite failure is an answer: 200 with rbd.error, which Knative turns
+    // into a reply event. One worth retrying keeps its status, so that the
+    // broker redelivers the request under its delivery policy.
+    const status = result.status < 400 ? result.status : isTransient(result.status) ? result.status : 200;
+    // Node's setHeader and a Buffer: express would add "; charset=utf-8" to
+    // the content type, which in binary mode is the event's datacontenttype.
+    for (const [header, value] of Object.entries(headers)) res.setHeader(header, value);
+    res.status(status).send(Buffer.from(body));
   }
 
   private sendError(res: Response, err: unknown, log: Logger): void {
@@ -275,6 +378,11 @@ export class Runtime {
     }
     this.sendError(res, err, log);
   };
+}
+
+/** Statuses a sender should retry: the same request may succeed later. */
+function isTransient(code: number): boolean {
+  return code === 408 || code === 429 || code >= 500;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -26,6 +26,27 @@ export interface RuntimeSettings {
   lockFile: string;
   /** `CEPH_CHECK_INTERVAL_SECONDS`: how often readiness re-checks the cluster. Default 5 s. */
   checkIntervalMs: number;
+  /** Async calls (the gateway's /async-function) and event delivery. */
+  async: AsyncSettings;
+  /** `K_SINK` (a Knative SinkBinding): where create/delete announce their changes. */
+  sink?: string;
+  /** `K_CE_OVERRIDES`: extensions the SinkBinding asks for on every emitted event. */
+  sinkOverrides: Record<string, string>;
+}
+
+export interface AsyncSettings {
+  /** `RBD_ASYNC_QUEUE_SIZE`: accepted calls waiting to run; beyond, 429. Default 1024. */
+  queueSize: number;
+  /** `RBD_ASYNC_CONCURRENCY`: async calls running at once. Default 8. */
+  concurrency: number;
+  /** `RBD_DELIVERY_RETRIES`: retries of a failed callback or sink delivery. Default 3. */
+  retries: number;
+  /** `RBD_DELIVERY_BACKOFF`: the first retry's delay, doubling after. Default 500ms. */
+  backoffMs: number;
+  /** `RBD_DELIVERY_TIMEOUT`: one callback or sink POST. Default 10s. */
+  timeoutMs: number;
+  /** `RBD_ASYNC_DRAIN_TIMEOUT`: on SIGTERM, how long queued calls may still run; the rest are reported. Default 20s. */
+  drainMs: number;
 }
 
 /** Go-style durations as the watchdog takes them: "30s", "1m30s", "500ms"; a bare number is seconds. */
@@ -58,17 +79,57 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): Runti
   }
   const pools = env.RBD_POOLS?.split(',').map((p) => p.trim()).filter(Boolean);
   pools?.forEach((pool) => validateName('RBD_POOLS', pool));
+  const duration = (name: string, fallback: number) => (env[name] ? parseDuration(name, env[name]) : fallback);
+  const async: AsyncSettings = {
+    queueSize: Math.max(1, parseCount('RBD_ASYNC_QUEUE_SIZE', env.RBD_ASYNC_QUEUE_SIZE, 1024)),
+    concurrency: Math.max(1, parseCount('RBD_ASYNC_CONCURRENCY', env.RBD_ASYNC_CONCURRENCY, 8)),
+    retries: parseCount('RBD_DELIVERY_RETRIES', env.RBD_DELIVERY_RETRIES, 3),
+    backoffMs: duration('RBD_DELIVERY_BACKOFF', 500),
+    timeoutMs: duration('RBD_DELIVERY_TIMEOUT', 10_000),
+    drainMs: duration('RBD_ASYNC_DRAIN_TIMEOUT', 20_000),
+  };
   const settings: RuntimeSettings = {
     port,
-    execTimeoutMs: env.exec_timeout ? parseDuration('exec_timeout', env.exec_timeout) : 30_000,
+    execTimeoutMs: duration('exec_timeout', 30_000),
     maxInflight: parseCount('max_inflight', env.max_inflight, 0),
     maxBodyBytes: 64 * 1024,
     maxImageSize,
     allowedPools: pools?.length ? new Set(pools) : undefined,
     lockFile: `${env.TMPDIR || '/tmp'}/.lock`,
-    checkIntervalMs: env.CEPH_CHECK_INTERVAL_SECONDS ? parseDuration('CEPH_CHECK_INTERVAL_SECONDS', env.CEPH_CHECK_INTERVAL_SECONDS) : 5000,
+    checkIntervalMs: duration('CEPH_CHECK_INTERVAL_SECONDS', 5000),
+    async,
+    sink: env.K_SINK ? parseUrl('K_SINK', env.K_SINK) : undefined,
+    sinkOverrides: parseOverrides(env.K_CE_OVERRIDES),
   };
   const token = env.RBD_API_TOKEN || readSecret('rbd-api-token');
   if (token) Object.defineProperty(settings, 'apiToken', { value: token, enumerable: false });
   return settings;
+}
+
+/** An absolute http(s) URL, as callbacks and sinks must be. */
+export function parseUrl(name: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidParameterError(name, 'an absolute http:// or https:// URL', text);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidParameterError(name, 'an http:// or https:// URL', text);
+  return url.href;
+}
+
+/** K_CE_OVERRIDES is {"extensions": {name: value}}; anything else is a deployment error. */
+function parseOverrides(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalidParameterError('K_CE_OVERRIDES', 'JSON such as {"extensions":{"name":"value"}}', text);
+  }
+  const extensions = (parsed as { extensions?: unknown })?.extensions ?? {};
+  if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) {
+    throw invalidParameterError('K_CE_OVERRIDES', 'JSON such as {"extensions":{"name":"value"}}', text);
+  }
+  return Object.fromEntries(Object.entries(extensions).map(([k, v]) => [k, String(v)]));
 }

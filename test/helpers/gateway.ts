@@ -12,6 +12,8 @@ import { sandboxConfig } from './ceph';
 
 export interface TestGateway extends Booted {
   url: string;
+  /** Every log record the gateway wrote at info level and above, parsed. */
+  logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -20,10 +22,12 @@ export async function startGateway(env: NodeJS.ProcessEnv = {}, loadConfig: () =
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbdfn-gw-'));
   const settings = loadRuntimeSettings({ PORT: '0', TMPDIR: tmp, ...env });
   const functions = loadFunctions();
+  const logs: Record<string, unknown>[] = [];
+  const sink = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
   const booted = await boot({
     name: 'test-gateway',
     settings,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: pino({ level: 'info' }, sink),
     loadConfig,
     host: '127.0.0.1',
     handleSignals: false,
@@ -33,6 +37,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = {}, loadConfig: () =
   return {
     ...booted,
     url: `http://127.0.0.1:${booted.port}`,
+    logs,
     close: async () => {
       await booted.runtime.drain();
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,106 @@
+/**
+ * CloudEvents 1.0 in and out, through the cloudevents SDK. A function takes
+ * one request type; its answer goes back as a binary-mode CloudEvent (a reply
+ * event on Knative), and a change it made can be announced to K_SINK.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { CloudEvent, HTTP, ValidationError, type CloudEventV1 } from 'cloudevents';
+import { HttpError } from './status';
+
+/** What a function declares about events: functions/<name>/handler.ts `events`. */
+export interface FunctionEvents {
+  /** The request type it takes, e.g. "rbd.image.create". */
+  accepts: string;
+  /** The type of its reply and of the change it announces, e.g. "rbd.image.created". */
+  replies: string;
+}
+
+/** The reply type of every failure; its data is the Status. */
+export const ERROR_EVENT_TYPE = 'rbd.error';
+const STRUCTURED = 'application/cloudevents+json';
+const BATCH = 'application/cloudevents-batch+json';
+const REQUIRED = ['specversion', 'id', 'source', 'type'];
+
+/** A request that claims to be a CloudEvent: ce-* headers (binary mode) or a structured content type. */
+export function isCloudEventRequest(headers: IncomingHttpHeaders): boolean {
+  const type = String(headers['content-type'] ?? '').toLowerCase();
+  return type.startsWith(STRUCTURED) || type.startsWith(BATCH) || Object.keys(headers).some((h) => h.startsWith('ce-'));
+}
+
+/** The CloudEvent in a request, validated; a 400 that says what is wrong otherwise. */
+export function readCloudEvent(headers: IncomingHttpHeaders, body: unknown): CloudEventV1<unknown> {
+  if (String(headers['content-type'] ?? '').toLowerCase().startsWith(BATCH)) {
+    throw new HttpError(400, 'BadRequest', 'Batched CloudEvents are not accepted: send one event per request.');
+  }
+  // The SDK makes up an id (and time) when they are missing; the spec requires the sender's.
+  const structured = String(headers['content-type'] ?? '').toLowerCase().startsWith(STRUCTURED);
+  const given = (name: string) => (structured ? isObject(body) && body[name] !== undefined && body[name] !== '' : Boolean(headers[`ce-${name}`]));
+  const missing = REQUIRED.filter((name) => !given(name));
+  if (missing.length > 0) {
+    throw new HttpError(400, 'BadRequest', `Not a valid CloudEvent: missing the required attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`, {
+      cloudEvent: 'invalid',
+      missing,
+    });
+  }
+  let event: CloudEventV1<unknown>;
+  try {
+    const parsed = HTTP.toEvent<unknown>({ headers, body });
+    if (Array.isArray(parsed)) throw new HttpError(400, 'BadRequest', 'Batched CloudEvents are not accepted: send one event per request.');
+    event = parsed;
+    (event as CloudEvent<unknown>).validate();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    const problems = err instanceof ValidationError && Array.isArray(err.errors) ? err.errors.map(describeProblem).join('; ') : (err as Error).message;
+    throw new HttpError(400, 'BadRequest', `Not a valid CloudEvent: ${problems}.`, { cloudEvent: 'invalid' });
+  }
+  if (event.specversion !== '1.0') {
+    throw new HttpError(400, 'BadRequest', `CloudEvents ${event.specversion} is not accepted: send specversion 1.0.`, { specversion: event.specversion });
+  }
+  return event;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeProblem(problem: unknown): string {
+  if (typeof problem === 'string') return problem;
+  const { instancePath, message } = problem as { instancePath?: string; message?: string };
+  return [instancePath?.replace(/^\//, ''), message].filter(Boolean).join(' ');
+}
+
+/** The functions' identity as an event source. */
+export function eventSource(functionName: string): string {
+  return `/rbd-functions/${functionName}`;
+}
+
+/** "pool/image", "pool/namespace/image", or "pool" for a listing; from the first value that names one. */
+export function subjectOf(...candidates: unknown[]): string | undefined {
+  for (const candidate of candidates) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    const c = candidate as { pool?: unknown; namespace?: unknown; name?: unknown; details?: unknown };
+    if (typeof c.pool === 'string' && c.pool) {
+      return [c.pool, c.namespace, c.name].filter((part) => typeof part === 'string' && part !== '').join('/');
+    }
+    const nested = subjectOf(c.details);
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+/** The event for a function's answer: its reply type and data, or rbd.error with the Status. */
+export function answerEvent(functionName: string, events: FunctionEvents, status: number, body: unknown, request?: unknown): CloudEvent<unknown> {
+  return new CloudEvent<unknown>({
+    type: status < 400 ? events.replies : ERROR_EVENT_TYPE,
+    source: eventSource(functionName),
+    subject: subjectOf(body, request),
+    datacontenttype: 'application/json',
+    data: body ?? {},
+  });
+}
+
+/** Binary mode, as Knative sends and expects replies. */
+export function toBinary(event: CloudEvent<unknown>): { headers: Record<string, string>; body: string } {
+  const message = HTTP.binary(event);
+  return { headers: message.headers as Record<string, string>, body: String(message.body ?? '') };
+}
