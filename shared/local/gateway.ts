@@ -1,12 +1,13 @@
 /**
  * The local gateway: every function in one process behind the OpenFaaS
- * gateway's routes (/function/<name>[/<path>]), plus /healthz and a facade in
- * the style of the seed service (/api/v1/pools/...).
+ * gateway's routes (/function/<name>[/<path>] and /async-function/<name>),
+ * plus /healthz and a facade in the style of the seed service (/api/v1/pools/...).
  */
 import type express from 'express';
 import type { FunctionModule } from '../runtime/context';
 import { methodNotAllowed, type Runtime } from '../runtime/server';
 import { HttpError } from '../runtime/status';
+import { mountAsync } from './async';
 
 export function mountGateway(app: express.Express, runtime: Runtime, functions: Map<string, FunctionModule>): void {
   app.get('/healthz', (_req, res) => {
@@ -21,6 +22,7 @@ export function mountGateway(app: express.Express, runtime: Runtime, functions: 
     next(new HttpError(404, 'NotFound', `No function "${req.params.name}"; there are ${[...functions.keys()].join(', ')}.`));
   });
 
+  mountAsync(app, runtime, functions);
   mountFacade(app, runtime, functions);
 }
 
