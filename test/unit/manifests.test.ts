@@ -1,14 +1,18 @@
 /**
  * The deployment manifests: stack.yml (faas-cli), deploy/openfaas, deploy/knative
- * and deploy/kubernetes. Objects are checked against the real OpenAPI schemas
- * (kubernetes-models, @kubernetes-models/knative), every kustomization is
- * rendered with `kubectl kustomize` (set KUBECTL to try another binary), and
- * function names, images and the node label must agree everywhere.
+ * (Serving, and Eventing in deploy/knative/eventing) and deploy/kubernetes.
+ * Objects are checked against the real OpenAPI schemas (kubernetes-models,
+ * @kubernetes-models/knative), every kustomization is rendered with
+ * `kubectl kustomize` (set KUBECTL to try another binary), and function
+ * names, images, event types, topics and the node label must agree everywhere.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Broker } from '@kubernetes-models/knative/eventing.knative.dev/v1/Broker';
+import { Trigger } from '@kubernetes-models/knative/eventing.knative.dev/v1/Trigger';
 import { Service as KnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
+import { SinkBinding } from '@kubernetes-models/knative/sources.knative.dev/v1/SinkBinding';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Affinity } from 'kubernetes-models/v1/Affinity';
@@ -22,12 +26,15 @@ import { TopologySpreadConstraint, type ITopologySpreadConstraint } from 'kubern
 import { Volume } from 'kubernetes-models/v1/Volume';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_CEPH_DIR, DEFAULT_SECRETS_DIR } from '../../shared/config';
-import { functionNames } from '../../shared/runtime/functions';
+import { ERROR_EVENT_TYPE } from '../../shared/runtime/events';
+import { functionNames, loadFunctions } from '../../shared/runtime/functions';
+import { parseDuration } from '../../shared/runtime/settings';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DEPLOY = path.join(ROOT, 'deploy');
 const NODE_LABEL = 'rbd-functions.io/ceph-client';
 const FUNCTION_LABEL = 'rbd-functions.io/function';
+const EVENTING = 'deploy/knative/eventing';
 const PROFILE_FILE = path.join(DEPLOY, 'openfaas/profile.yaml');
 /** Applied by hand, not through a kustomization. */
 const STANDALONE = [PROFILE_FILE, path.join(DEPLOY, 'knative/config-features.yaml')];
@@ -65,6 +72,65 @@ const readYaml = (file: string) => parseYaml(fs.readFileSync(file, 'utf8'), rel(
 /** faas-cli's ${VAR:-default} substitution, with every variable unset. */
 const withDefaults = (text: string) => text.replace(/\$\{\w+(?::-([^}]*))?\}/g, (_m, fallback: string | undefined) => fallback ?? '');
 
+/**
+ * The Knative Eventing models type the fields they know but let unknown ones
+ * through, which the API server would prune: a misspelt delivery field would
+ * pass silently. So spec fields are also checked against the Go types
+ * (knative.dev/eventing pkg/apis: BrokerSpec, TriggerSpec, SinkBindingSpec,
+ * duck/v1 DeliverySpec and Destination). `true` marks a field not descended into.
+ */
+type Shape = { [field: string]: Shape | true };
+const KREFERENCE: Shape = { apiVersion: true, kind: true, name: true, namespace: true };
+const DESTINATION: Shape = { ref: KREFERENCE, uri: true, CACerts: true, audience: true };
+const DELIVERY: Shape = { deadLetterSink: DESTINATION, retry: true, backoffPolicy: true, backoffDelay: true, timeout: true, retryAfterMax: true };
+const EVENTING_SPECS: Record<string, Shape> = {
+  'eventing.knative.dev/v1/Broker': { config: KREFERENCE, delivery: DELIVERY },
+  'eventing.knative.dev/v1/Trigger': { broker: true, filter: { attributes: true }, filters: true, subscriber: DESTINATION, delivery: DELIVERY },
+  'sources.knative.dev/v1/SinkBinding': {
+    subject: { apiVersion: true, kind: true, namespace: true, name: true, selector: true },
+    sink: DESTINATION,
+    ceOverrides: true,
+  },
+};
+
+function checkFields(value: unknown, shape: Shape, at: string): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return; // the model reports wrong types
+  for (const [field, inner] of Object.entries(value)) {
+    const known = shape[field];
+    if (!known) throw new Error(`${at}.${field} is not a field Knative knows (expected one of ${Object.keys(shape).join(', ')})`);
+    if (known !== true) checkFields(inner, known, `${at}.${field}`);
+  }
+}
+
+/** An ISO 8601 duration, as Knative's delivery fields take it (days and time parts), in ms. */
+function isoDurationMs(text: unknown, at: string): number {
+  const match = typeof text === 'string' ? /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text) : null;
+  if (!match || !/\d[DHMS]$/.test(text as string)) throw new Error(`${at} must be an ISO 8601 duration such as PT1S, not ${JSON.stringify(text)}`);
+  const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = match;
+  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000;
+}
+
+function checkEventing(obj: Obj): void {
+  const key = `${obj.apiVersion}/${obj.kind}`;
+  checkFields(obj.spec, EVENTING_SPECS[key]!, 'spec');
+  const delivery = obj.spec?.delivery;
+  if (delivery) {
+    if (delivery.backoffPolicy !== undefined && !['linear', 'exponential'].includes(delivery.backoffPolicy)) {
+      throw new Error(`spec.delivery.backoffPolicy must be linear or exponential, not ${JSON.stringify(delivery.backoffPolicy)}`);
+    }
+    for (const field of ['backoffDelay', 'timeout', 'retryAfterMax']) {
+      if (delivery[field] !== undefined) isoDurationMs(delivery[field], `spec.delivery.${field}`);
+    }
+  }
+  for (const [name, value] of Object.entries(obj.spec?.filter?.attributes ?? {})) {
+    if (typeof value !== 'string') throw new Error(`spec.filter.attributes.${name} must be a string`);
+  }
+  const subject = obj.spec?.subject;
+  if (subject && (subject.name === undefined) === (subject.selector === undefined)) {
+    throw new Error('spec.subject needs exactly one of name and selector');
+  }
+}
+
 // One validator per apiVersion/kind; anything else fails rather than slipping through.
 const VALIDATORS: Record<string, (obj: Obj) => void> = {
   'v1/Namespace': (obj) => new Namespace(obj).validate(),
@@ -81,6 +147,18 @@ const VALIDATORS: Record<string, (obj: Obj) => void> = {
     const spec = obj.spec.template.spec;
     if (spec.affinity) new Affinity(spec.affinity).validate();
     for (const volume of spec.volumes ?? []) new Volume(volume).validate();
+  },
+  'eventing.knative.dev/v1/Broker': (obj) => {
+    new Broker(obj).validate();
+    checkEventing(obj);
+  },
+  'eventing.knative.dev/v1/Trigger': (obj) => {
+    new Trigger(obj).validate();
+    checkEventing(obj);
+  },
+  'sources.knative.dev/v1/SinkBinding': (obj) => {
+    new SinkBinding(obj).validate();
+    checkEventing(obj);
   },
   // No published model: each ProfileSpec field (openfaas/faas-netes
   // pkg/apis/openfaas/v1) goes through its core type.
@@ -164,6 +242,48 @@ function hasKey(value: unknown, key: string): boolean {
   return false;
 }
 
+/** Whether a Kubernetes label selector (matchLabels, matchExpressions) selects these labels. */
+function selects(selector: Obj, labels: Record<string, string> = {}): boolean {
+  const has = (key: string) => Object.prototype.hasOwnProperty.call(labels, key);
+  return (
+    Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+    (selector.matchExpressions ?? []).every((e: Obj) => {
+      switch (e.operator) {
+        case 'In':
+          return has(e.key) && e.values.includes(labels[e.key]);
+        case 'NotIn':
+          return !has(e.key) || !e.values.includes(labels[e.key]);
+        case 'Exists':
+          return has(e.key);
+        case 'DoesNotExist':
+          return !has(e.key);
+        default:
+          throw new Error(`unknown selector operator ${e.operator}`);
+      }
+    })
+  );
+}
+
+/** What each function declares about events (functions/<name>/handler.ts `events`), loaded as the runtime loads it. */
+const functionEvents = (() => {
+  let events: Map<string, { accepts: string; replies: string }> | undefined;
+  return () =>
+    (events ??= new Map(
+      [...loadFunctions()].map(([name, mod]) => {
+        if (!mod.events) throw new Error(`functions/${name}/handler.ts exports no events`);
+        return [name, mod.events];
+      }),
+    ));
+})();
+const accepts = (name: string) => functionEvents().get(name)?.accepts;
+
+/** A comment line of a `type -> function` table, as in the headers of stack.yml and the Eventing kustomization. */
+const mapsTo = (type: string, name: string) => new RegExp(`^#.*\\s${type.replace(/\./g, '\\.')}\\s+-> ${name}\\b`, 'm');
+
+/** The functions whose handler marks a change (context.changed()), which the runtime announces to K_SINK. */
+const announcingFunctions = () =>
+  functionNames().filter((name) => /\.changed\(\)/.test(fs.readFileSync(path.join(ROOT, 'functions', name, 'handler.ts'), 'utf8')));
+
 describe('YAML files', () => {
   const files = [path.join(ROOT, 'stack.yml'), ...yamlFiles(DEPLOY)].map(rel);
 
@@ -203,6 +323,26 @@ describe('YAML files', () => {
     badProfile.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator = 1;
     expect(() => validate(badProfile, 'profile')).toThrow(/operator must be string/);
   });
+
+  test('the Eventing checks catch what the lenient Knative models let through', () => {
+    const objects = render(EVENTING);
+    const trigger = objects.find((o) => o.kind === 'Trigger')!;
+    const binding = objects.find((o) => o.kind === 'SinkBinding')!;
+    const withDelivery = (delivery: Obj) => ({ ...trigger, spec: { ...trigger.spec, delivery: { ...trigger.spec.delivery, ...delivery } } });
+    expect(() => validate(withDelivery({ retries: 3 }), 'triggers')).toThrow(/spec.delivery.retries is not a field Knative knows/);
+    expect(() => validate(withDelivery({ retry: '3' }), 'triggers')).toThrow(/retry must be integer/);
+    expect(() => validate(withDelivery({ backoffPolicy: 'Exponential' }), 'triggers')).toThrow(/linear or exponential/);
+    expect(() => validate(withDelivery({ timeout: '45s' }), 'triggers')).toThrow(/timeout must be an ISO 8601 duration/);
+    expect(() => validate(withDelivery({ backoffDelay: 'PT' }), 'triggers')).toThrow(/backoffDelay must be an ISO 8601 duration/);
+    expect(() => validate({ ...trigger, spec: { ...trigger.spec, filter: { type: 'rbd.image.create' } } }, 'triggers')).toThrow(
+      /spec.filter.type is not a field/,
+    );
+    const both = structuredClone(binding);
+    both.spec.subject.name = 'create-image';
+    expect(() => validate(both, 'sinkbinding')).toThrow(/exactly one of name and selector/);
+    expect(isoDurationMs('PT1M30.5S', 'x')).toBe(90_500);
+    expect(isoDurationMs('P1DT1H', 'x')).toBe(25 * 3_600_000);
+  });
 });
 
 describe('kustomizations', () => {
@@ -210,8 +350,14 @@ describe('kustomizations', () => {
     kubectl('version', '--client');
   });
 
-  test('there is a base and a secret overlay for Knative, and a base for plain Kubernetes', () => {
-    expect(kustomizationDirs).toEqual(['deploy/knative', 'deploy/knative/base', 'deploy/knative/overlays/secret', 'deploy/kubernetes']);
+  test('there is a base, a secret overlay and Eventing for Knative, and a base for plain Kubernetes', () => {
+    expect(kustomizationDirs).toEqual([
+      'deploy/knative',
+      'deploy/knative/base',
+      EVENTING,
+      'deploy/knative/overlays/secret',
+      'deploy/kubernetes',
+    ]);
   });
 
   test.each(kustomizationDirs)('kubectl kustomize %s renders objects that all validate', (dir) => {
@@ -308,6 +454,104 @@ describe('kustomizations', () => {
   });
 });
 
+describe('Knative Eventing (deploy/knative/eventing)', () => {
+  const ofKind = (kind: string) => render(EVENTING).filter((o) => o.kind === kind);
+  const SERVING = ['deploy/knative', 'deploy/knative/overlays/secret'];
+
+  test('holds only the Broker, Triggers and SinkBindings: the Services and namespace come from deploy/knative', () => {
+    expect([...new Set(render(EVENTING).map((o) => `${o.apiVersion}/${o.kind}`))].sort()).toEqual([
+      'eventing.knative.dev/v1/Broker',
+      'eventing.knative.dev/v1/Trigger',
+      'sources.knative.dev/v1/SinkBinding',
+    ]);
+  });
+
+  test('every function declares a request type of its own and a reply type', () => {
+    expect([...functionEvents().keys()].sort()).toEqual(functionNames());
+    const types = [...functionEvents().values()].flatMap((e) => [e.accepts, e.replies]);
+    for (const type of types) expect(type).toMatch(/^rbd\.[a-z]+\.[a-z]+$/);
+    expect(new Set(types).size).toBe(types.length);
+    expect(types).not.toContain(ERROR_EVENT_TYPE);
+  });
+
+  test('one Broker, rbd-functions, of the cluster default class', () => {
+    const brokers = ofKind('Broker');
+    expect(brokers.map((b) => b.metadata.name)).toEqual(['rbd-functions']);
+    expect(brokers[0]!.metadata.annotations?.['eventing.knative.dev/broker.class']).toBeUndefined();
+  });
+
+  test('every function has exactly one Trigger, on the type it accepts, from the Broker to its Knative Service', () => {
+    const brokers = ofKind('Broker').map((b) => b.metadata.name);
+    const triggersOf = Object.fromEntries(functionNames().map((name) => [name, [] as string[]]));
+    for (const trigger of ofKind('Trigger')) {
+      expect(brokers).toContain(trigger.spec.broker);
+      // No namespace in the ref: Knative takes the Trigger's, where the Services are.
+      expect(trigger.spec.subscriber).toEqual({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: expect.any(String) } });
+      const name: string = trigger.spec.subscriber.ref.name;
+      expect(functionNames()).toContain(name);
+      expect(trigger.spec.filter).toEqual({ attributes: { type: accepts(name) } });
+      expect(trigger.spec.filters).toBeUndefined();
+      expect(trigger.metadata.labels[FUNCTION_LABEL]).toBe(name);
+      triggersOf[name]!.push(trigger.metadata.name);
+    }
+    expect(Object.values(triggersOf).map((names) => names.length)).toEqual(functionNames().map(() => 1));
+    const header = fs.readFileSync(path.join(ROOT, EVENTING, 'kustomization.yaml'), 'utf8');
+    for (const name of functionNames()) expect(header).toMatch(mapsTo(accepts(name)!, name));
+    for (const dir of SERVING) {
+      const services = knativeServices(dir).map((s) => s.metadata.name);
+      for (const name of functionNames()) expect(services).toContain(name);
+    }
+  });
+
+  test('no Trigger routes a reply or an announcement back into a function', () => {
+    const outputs = [...[...functionEvents().values()].map((e) => e.replies), ERROR_EVENT_TYPE];
+    for (const trigger of ofKind('Trigger')) expect(outputs).not.toContain(trigger.spec.filter.attributes.type);
+  });
+
+  test('Triggers retry with exponential backoff, each attempt outlasting exec_timeout within the Service timeout', () => {
+    const deliveries = ofKind('Trigger').map((t) => t.spec.delivery);
+    for (const delivery of deliveries) expect(delivery).toEqual(deliveries[0]);
+    const delivery = deliveries[0]!;
+    expect(delivery.backoffPolicy).toBe('exponential');
+    expect(delivery.retry).toBeGreaterThanOrEqual(3);
+    expect(isoDurationMs(delivery.backoffDelay, 'backoffDelay')).toBeGreaterThan(0);
+    const attemptMs = isoDurationMs(delivery.timeout, 'timeout');
+    for (const dir of SERVING) {
+      for (const spec of podSpecs(dir)) {
+        const execTimeout = spec.containers[0].env.find((e: Obj) => e.name === 'exec_timeout').value;
+        expect(attemptMs).toBeGreaterThan(parseDuration('exec_timeout', execTimeout));
+        expect(attemptMs).toBeLessThanOrEqual(spec.timeoutSeconds * 1000);
+      }
+    }
+  });
+
+  test('the SinkBinding gives exactly the functions that announce changes the Broker as K_SINK', () => {
+    const announcing = announcingFunctions();
+    // What the handlers mark as a change; a new one must be bound as well.
+    expect(announcing).toEqual(['create-image', 'delete-image']);
+    const brokers = ofKind('Broker').map((b) => b.metadata.name);
+    const bindings = ofKind('SinkBinding');
+    expect(bindings.length).toBeGreaterThan(0);
+    for (const binding of bindings) {
+      expect(binding.spec.sink).toEqual({ ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: expect.any(String) } });
+      expect(brokers).toContain(binding.spec.sink.ref.name);
+      expect(binding.spec.subject).toMatchObject({ apiVersion: 'serving.knative.dev/v1', kind: 'Service' });
+      expect(binding.spec.subject.namespace).toBeUndefined();
+    }
+    for (const dir of SERVING) {
+      const bound = knativeServices(dir).flatMap((service) =>
+        bindings
+          .filter(({ spec: { subject } }) =>
+            subject.name !== undefined ? subject.name === service.metadata.name : selects(subject.selector, service.metadata.labels),
+          )
+          .map(() => service.metadata.name as string),
+      );
+      // Each announcing Service bound once (two sinks would fight over K_SINK), no other bound at all.
+      expect(bound.sort()).toEqual(announcing);
+    }
+  });
+});
+
 describe('stack.yml', () => {
   test('is a faas-cli 1.0 stack for the openfaas provider, gateway overridable by OPENFAAS_URL', () => {
     expect(stack.version).toBe(1);
@@ -361,6 +605,21 @@ describe('stack.yml', () => {
     expect(fn.annotations['com.openfaas.profile']).toBe(profile.metadata.name);
     expect(fn.labels['com.openfaas.scale.min']).toBe('1');
     expect(fn.environment.exec_timeout).toMatch(/^\d+s$/);
+  });
+
+  test.each(stackFunctions)('%s takes connector messages on the topic named after the CloudEvents type it accepts', (name, fn) => {
+    expect(fn.annotations.topic).toBe(accepts(name));
+    // The table in the header comment names it too.
+    expect(stackText).toMatch(mapsTo(fn.annotations.topic, name));
+  });
+
+  test('the functions share every annotation but their topic', () => {
+    const shared = stackFunctions.map(([, fn]) => {
+      const { topic: _topic, ...rest } = fn.annotations;
+      return rest;
+    });
+    for (const annotations of shared) expect(annotations).toEqual(shared[0]);
+    expect(new Set(stackFunctions.map(([, fn]) => fn.annotations.topic)).size).toBe(stackFunctions.length);
   });
 
   test('the secrets are named after the keys the config loader reads, as faas-cli secret create names them', () => {
