@@ -166,6 +166,10 @@ export class Runtime {
 
     if (outcome === 'timeout') {
       log.warn({ execTimeoutMs: settings.execTimeoutMs }, 'exec_timeout reached');
+      // A change that lands after the 504 is still announced.
+      void work.then((late) => {
+        if (late.kind === 'value') this.announceChange(name, mod, context, context.status(), late.value, event, callId);
+      });
       const status = failure(
         504,
         'Timeout',
@@ -181,24 +185,35 @@ export class Runtime {
       return { status: status.code, headers, body: status, seconds };
     }
     const result: InvokeResult = { status: context.status(), headers: context.headers(), body: outcome.value, seconds };
-    if (context.hasChanged && mod.events && settings.sink && result.status < 400) {
-      result.announced = answerEvent(name, mod.events, result.status, result.body, event.body);
-      this.announce(result.announced, callId);
-    }
+    result.announced = this.announceChange(name, mod, context, result.status, result.body, event, callId);
     return result;
   }
 
-  /** Sends a change event to K_SINK in the background; the caller's answer never waits. */
-  private announce(event: CloudEvent<unknown>, callId: string): void {
+  /**
+   * When the handler marked a change and K_SINK is set, sends its event to
+   * the sink in the background (the caller's answer never waits) and returns it.
+   */
+  private announceChange(
+    name: string,
+    mod: FunctionModule,
+    context: FunctionContext,
+    status: number,
+    body: unknown,
+    request: FunctionEvent,
+    callId: string,
+  ): CloudEvent<unknown> | undefined {
     const { settings, logger } = this.options;
+    if (!context.hasChanged || !mod.events || !settings.sink || status >= 400) return undefined;
+    const event = answerEvent(name, mod.events, status, body, request.body);
     let outgoing = event;
     try {
       if (Object.keys(settings.sinkOverrides).length) outgoing = event.cloneWith(settings.sinkOverrides);
     } catch (err) {
       logger.warn({ err, callId }, 'K_CE_OVERRIDES names an invalid extension; sending the event without it');
     }
-    const { headers, body } = toBinary(outgoing);
-    void this.deliveries.send('event to K_SINK', { url: settings.sink!, headers, body }, { callId, eventId: event.id, eventType: event.type });
+    const message = toBinary(outgoing);
+    void this.deliveries.send('event to K_SINK', { url: settings.sink, ...message }, { callId, eventId: event.id, eventType: event.type });
+    return event;
   }
 
   async listen(app: express.Express, port = this.options.settings.port, host?: string): Promise<http.Server> {
