@@ -72,18 +72,23 @@ class ClusterState {
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Ioctx>> ioctxs_;
 };
 
-// RAII guard over Acquire/Release.
+// RAII guard over Acquire/Release; Done() releases early, once.
 class InFlight {
  public:
   explicit InFlight(ClusterState* state) : state_(state), rc_(state->Acquire()) {}
-  ~InFlight() {
-    if (rc_ == 0) state_->Release();
-  }
+  ~InFlight() { Done(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
   int rc() const { return rc_; }
+  void Done() {
+    if (rc_ == 0 && !done_) state_->Release();
+    done_ = true;
+  }
 
  private:
   ClusterState* state_;
   int rc_;
+  bool done_ = false;
 };
 
 }  // namespace rbdfn

@@ -48,7 +48,7 @@ class ClusterWorker : public PromiseWorker {
   // op names the main librados/librbd call, reported if the handle is unusable.
   ClusterWorker(Napi::Env env, const char* op, std::shared_ptr<ClusterState> state,
                 std::string pool = "", std::string ns = "", std::string image = "")
-      : PromiseWorker(env, op), op_(op), state_(std::move(state)) {
+      : PromiseWorker(env, op), op_(op), state_(std::move(state)), in_flight_(state_.get()) {
     failure_.pool = std::move(pool);
     failure_.ns = std::move(ns);
     failure_.image = std::move(image);
@@ -56,9 +56,9 @@ class ClusterWorker : public PromiseWorker {
 
  protected:
   void Execute() final {
-    InFlight guard(state_.get());
-    if (guard.rc() != 0) return Fail(guard.rc(), op_);
+    if (in_flight_.rc() != 0) return Fail(in_flight_.rc(), op_);
     Run();
+    in_flight_.Done();
   }
 
   // The librados/librbd work. Report errors with Fail().
@@ -92,6 +92,9 @@ class ClusterWorker : public PromiseWorker {
 
   const char* op_;
   std::shared_ptr<ClusterState> state_;
+  // Taken on the JS thread when the call is made, not when a pool thread
+  // picks it up: a close() issued after this call then waits for it.
+  InFlight in_flight_;
 };
 
 }  // namespace rbdfn
