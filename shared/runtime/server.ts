@@ -220,6 +220,12 @@ export class Runtime {
     const server = await new Promise<http.Server>((resolve, reject) => {
       const s = app.listen(port, host ?? '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
     });
+    // Outlive the idle keep-alive of the proxies in front (Go's transport,
+    // used by the OpenFaaS gateway and Knative's queue-proxy, keeps idle
+    // connections 90 s). Node's 5 s default closes sockets they are about to
+    // reuse, which they see as resets.
+    server.keepAliveTimeout = 95_000;
+    server.headersTimeout = 96_000;
     this.server = server;
     return server;
   }
