@@ -1,5 +1,5 @@
 /** The JSON shapes the functions answer with. */
-import type { ImageInfo } from './ceph/client';
+import type { ImageDescription } from './ceph/client';
 
 export interface ImageResource {
   kind: 'Image';
@@ -14,7 +14,8 @@ export interface ImageResource {
   createdAt: string;
 }
 
-export function imageResource(info: ImageInfo): ImageResource {
+/** From createImageDescribed's answer or statImage's: both carry every field used here. */
+export function imageResource(info: ImageDescription): ImageResource {
   return {
     kind: 'Image',
     apiVersion: 'v1',

@@ -223,8 +223,7 @@ async function step(ctx: Ctx, tool: Tool, op: Op, name: string): Promise<void> {
       case 'list-images-detail':
         return check((await detailPage(client, listPool)).length === DETAIL_LIMIT, 'detail page');
       case 'create-image':
-        await client.createImage({ pool, name }, IMAGE_SIZE);
-        return check((await client.statImage({ pool, name })).size === IMAGE_SIZE, 'statImage after create');
+        return check((await client.createImageDescribed({ pool, name }, IMAGE_SIZE)).size === IMAGE_SIZE, 'createImageDescribed');
       case 'create-image-bare':
         return client.createImage({ pool, name }, IMAGE_SIZE);
       case 'delete-image':

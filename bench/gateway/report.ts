@@ -42,7 +42,7 @@ const ROWS: Row[] = [
   {
     fn: 'create-image',
     gateway: 'POST /function/create-image {"pool":"rbd","name":…,"size":"1Gi"} → 201',
-    addon: 'createImage(1 GiB) + statImage',
+    addon: 'createImageDescribed(1 GiB): create, then read back its id and header',
     gatewayOp: 'create-image',
     addonOp: 'create-image',
   },

@@ -4,7 +4,7 @@
  * Idempotent: the same name with the same size (and features, when given)
  * → 200 with the existing image; a different spec → 409 AlreadyExists.
  */
-import type { CephClient, ImageInfo, ImageSpec } from '../../shared/ceph/client';
+import type { CephClient, ImageDescription, ImageInfo, ImageSpec } from '../../shared/ceph/client';
 import { CREATABLE_FEATURES } from '../../shared/ceph/features';
 import { CephError, invalidParameterError } from '../../shared/errors';
 import { parseQuantity } from '../../shared/quantity';
@@ -20,7 +20,7 @@ export const methods = ['POST'] as const;
 export const events = { accepts: 'rbd.image.create', replies: 'rbd.image.created' };
 
 /** Identical creates in flight in this process share one call to Ceph. */
-const inFlight = new Map<string, Promise<ImageInfo>>();
+const inFlight = new Map<string, Promise<ImageDescription>>();
 
 export default async function createImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);
@@ -72,15 +72,20 @@ function createOptions(params: Params): CreateImageOptions {
   return options;
 }
 
-async function create(ceph: CephClient, spec: Required<ImageSpec>, size: number, options: CreateImageOptions) {
+async function create(
+  ceph: CephClient,
+  spec: Required<ImageSpec>,
+  size: number,
+  options: CreateImageOptions,
+): Promise<{ info: ImageDescription; created: boolean }> {
   try {
-    await ceph.createImage(spec, size, options);
-    return { info: await statSettled(ceph, spec), created: true };
+    // Answers with the image as created: no statImage (an open, as slow as the create) after it.
+    return { info: await ceph.createImageDescribed(spec, size, options), created: true };
   } catch (err) {
     if (!(err instanceof CephError && err.code === 'EEXIST')) throw err;
   }
   const existing = await statSettled(ceph, spec);
-  const sameFeatures = options.features === undefined || sameSet(creatable(existing.features), creatable(options.features));
+  const sameFeatures = options.features === undefined || sameSet(creatable(existing.features), creatable(withImplied(options.features)));
   if (existing.size === size && sameFeatures) return { info: existing, created: false };
   throw new HttpError(
     409,
@@ -104,6 +109,11 @@ async function statSettled(ceph: CephClient, spec: ImageSpec): Promise<ImageInfo
       await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
     }
   }
+}
+
+/** librbd turns fast-diff on with object-map, so asking for object-map alone gets both. */
+function withImplied(features: readonly string[]): string[] {
+  return features.includes('object-map') && !features.includes('fast-diff') ? [...features, 'fast-diff'] : [...features];
 }
 
 /** Features a caller can ask for, without striping, which librbd adds by itself. */

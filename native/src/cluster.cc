@@ -125,8 +125,9 @@ Napi::Value Cluster::CreateImage(const Napi::CallbackInfo& info) {
     options.stripe_count = OptUint(opts, "stripeCount");
     options.data_pool = OptString(opts, "dataPool");
   }
+  bool describe = info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
   return (new CreateImageWorker(info.Env(), state_, std::move(pool), std::move(ns), std::move(image),
-                                std::move(options)))
+                                std::move(options), describe))
       ->Start();
 }
 

@@ -32,18 +32,23 @@ export interface NativeWatcher {
   cookie: string;
 }
 
-export interface NativeImageStat {
+/** What both createImage and statImage answer with. */
+export interface NativeImageDescription {
   id: string;
   size: number;
   objectSize: number;
   order: number;
-  objectCount: number;
   features: number;
   stripeUnit: number;
   stripeCount: number;
+  /** createImage: -1 without a data pool; statImage: the image's own pool then. */
   dataPoolId: number;
-  blockNamePrefix: string;
   createdAtMs: number;
+}
+
+export interface NativeImageStat extends NativeImageDescription {
+  objectCount: number;
+  blockNamePrefix: string;
   snapshotCount: number;
   watchers: NativeWatcher[];
 }
@@ -68,6 +73,18 @@ export interface NativeCluster {
   /** Flat pairs: [name0, id0, name1, id1, ...]. */
   listImages(pool: string, namespace: string): Promise<string[]>;
   createImage(pool: string, namespace: string, image: string, size: number, options: NativeCreateOptions): Promise<void>;
+  /**
+   * With describe: the new image as read back from its id and header objects,
+   * or null if they could not be read (the image was created; stat it instead).
+   */
+  createImage(
+    pool: string,
+    namespace: string,
+    image: string,
+    size: number,
+    options: NativeCreateOptions,
+    describe: true,
+  ): Promise<NativeImageDescription | null>;
   statImage(pool: string, namespace: string, image: string): Promise<NativeImageStat>;
   removeImage(pool: string, namespace: string, image: string): Promise<void>;
   trashMove(pool: string, namespace: string, image: string, delaySeconds: number): Promise<void>;

@@ -60,6 +60,43 @@ describe('create-image', () => {
     rbd('rm', `rbd/${name}`);
   });
 
+  test('the 201 answer is what rbd info shows and what a repeat (a stat) answers, for every layout', async () => {
+    const ns = uniqueName('cns');
+    rbd('namespace', 'create', `rbd/${ns}`);
+    const cases = [
+      { pool: 'rbd', name: uniqueName('cd'), size: '1Gi' },
+      { pool: 'rbd', name: uniqueName('cf'), size: '1Gi', features: 'layering,exclusive-lock', objectSize: '64Ki' },
+      { pool: 'rbd', name: uniqueName('cs'), size: '3Gi', features: ['layering'], objectSize: '8Mi', stripeUnit: '64Ki', stripeCount: 4 },
+      { pool: 'rbd', namespace: ns, name: uniqueName('cn'), size: '1Mi' },
+    ];
+    for (const body of cases) {
+      const created = await call(fn('create-image'), { body });
+      expect(created.status).toBe(201);
+      const path = [body.pool, body.namespace, body.name].filter(Boolean).join('/');
+      const info = JSON.parse(rbd('info', '--format', 'json', path)) as ReturnType<typeof rbdInfo> & { create_timestamp: string };
+      expect(created.body).toEqual({
+        kind: 'Image',
+        apiVersion: 'v1',
+        pool: 'rbd',
+        namespace: body.namespace ?? '',
+        name: body.name,
+        id: info.id,
+        size: info.size,
+        objectSize: info.object_size,
+        features: info.features,
+        createdAt: expect.any(String),
+      });
+      // rbd prints the create time to the second, in local time as Date.parse reads it.
+      expect(Math.floor(Date.parse(created.body.createdAt) / 1000) * 1000).toBe(Date.parse(info.create_timestamp));
+      // The repeat is answered from a stat (an open): the same image, to the millisecond.
+      const again = await call(fn('create-image'), { body });
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(created.body);
+      rbd('rm', '--no-progress', path);
+    }
+    rbd('namespace', 'remove', `rbd/${ns}`);
+  });
+
   test('is idempotent: same spec → 200 with the image, another spec → 409', async () => {
     const name = uniqueName('idem');
     const first = await call(fn('create-image'), { body: { pool: 'rbd', name, size: GiB } });
@@ -75,6 +112,18 @@ describe('create-image', () => {
     const otherFeatures = await call(fn('create-image'), { body: { pool: 'rbd', name, size: GiB, features: ['layering'] } });
     expect(otherFeatures.status).toBe(409);
     expect(rbdInfo(`rbd/${name}`).size).toBe(GiB);
+    rbd('rm', `rbd/${name}`);
+  });
+
+  test('a repeat asking for object-map alone is the same spec (librbd adds fast-diff)', async () => {
+    const name = uniqueName('omap');
+    const body = { pool: 'rbd', name, size: GiB, features: ['layering', 'exclusive-lock', 'object-map'] };
+    const first = await call(fn('create-image'), { body });
+    expect(first.status).toBe(201);
+    expect(first.body.features).toContain('fast-diff');
+    const again = await call(fn('create-image'), { body });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
     rbd('rm', `rbd/${name}`);
   });
 

@@ -2,7 +2,8 @@
  * Pool and image operations through the client, checked against the rbd and
  * ceph CLIs as oracles, including every error path the functions rely on.
  */
-import type { CephClient } from '../../shared/ceph/client';
+import type { CephClient, ImageDescription, ImageSpec } from '../../shared/ceph/client';
+import type { NativeCluster } from '../../shared/ceph/native';
 import { CephError } from '../../shared/errors';
 import { ceph, connectSandbox, rbd, rbdInfo, startWatch, stopWatch, uniqueName } from '../helpers/ceph';
 
@@ -143,6 +144,138 @@ describe('create, stat, list, remove', () => {
   });
 });
 
+describe('createImageDescribed answers what rbd info and statImage show', () => {
+  /** `rbd info --format json`, with the fields a description is checked against. */
+  const info = (spec: string) =>
+    JSON.parse(rbd('info', '--format', 'json', spec)) as ReturnType<typeof rbdInfo> & { create_timestamp: string };
+
+  /**
+   * The description must be what the cluster recorded: rbd info for id, size,
+   * layout, features and the create time (rbd prints it to the second, in
+   * local time like Date.parse), and statImage, which opens the image, for
+   * every field to the millisecond.
+   */
+  async function expectTrue(spec: ImageSpec, described: ImageDescription) {
+    const path = [spec.pool, spec.namespace, spec.name].filter(Boolean).join('/');
+    const oracle = info(path);
+    expect(described).toMatchObject({
+      pool: spec.pool,
+      namespace: spec.namespace ?? '',
+      name: spec.name,
+      id: oracle.id,
+      size: oracle.size,
+      objectSize: oracle.object_size,
+      order: oracle.order,
+      features: oracle.features,
+      stripeUnit: oracle.stripe_unit ?? oracle.object_size,
+      stripeCount: oracle.stripe_count ?? 1,
+    });
+    expect(Math.floor(described.createdAt.getTime() / 1000) * 1000).toBe(Date.parse(oracle.create_timestamp));
+    const { snapshotCount, watchers, ...stat } = await client.statImage(spec);
+    expect({ snapshotCount, watchers }).toEqual({ snapshotCount: 0, watchers: [] });
+    expect(described).toEqual(stat);
+  }
+
+  test('default features and layout', async () => {
+    const spec = { pool: 'rbd', name: uniqueName('d') };
+    const described = await client.createImageDescribed(spec, GiB);
+    expect(described.features).toEqual(['layering', 'exclusive-lock', 'object-map', 'fast-diff', 'deep-flatten']);
+    expect(Math.abs(described.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    await expectTrue(spec, described);
+    await client.removeImage(spec);
+  });
+
+  test('explicit features, object size, and striping (librbd adds the fast-diff and striping bits)', async () => {
+    const plain = { pool: 'rbd', name: uniqueName('f') };
+    const asked = await client.createImageDescribed(plain, 3 * GiB, { features: ['layering', 'exclusive-lock', 'object-map'], objectSize: 2 ** 16 });
+    expect(asked).toMatchObject({ objectSize: 2 ** 16, order: 16, features: ['layering', 'exclusive-lock', 'object-map', 'fast-diff'] });
+    await expectTrue(plain, asked);
+    const striped = { pool: 'rbd', name: uniqueName('s') };
+    const described = await client.createImageDescribed(striped, 3 * GiB, {
+      features: ['layering', 'exclusive-lock', 'object-map', 'fast-diff'],
+      objectSize: 2 ** 23,
+      stripeUnit: 2 ** 16,
+      stripeCount: 4,
+    });
+    expect(described).toMatchObject({
+      objectSize: 2 ** 23,
+      order: 23,
+      stripeUnit: 2 ** 16,
+      stripeCount: 4,
+      features: ['layering', 'striping', 'exclusive-lock', 'object-map', 'fast-diff'],
+    });
+    await expectTrue(striped, described);
+    for (const spec of [plain, striped]) await client.removeImage(spec);
+  });
+
+  test('a separate data pool (librbd adds the data-pool bit)', async () => {
+    const dataPool = uniqueName('data');
+    ceph('osd', 'pool', 'create', dataPool, '4');
+    rbd('pool', 'init', dataPool);
+    const spec = { pool: 'rbd', name: uniqueName('dp') };
+    try {
+      const described = await client.createImageDescribed(spec, GiB, { dataPool });
+      expect(described.dataPoolId).toBe((await client.listPools()).find((p) => p.name === dataPool)?.id);
+      expect(described.features).toContain('data-pool');
+      expect(info(`rbd/${spec.name}`).data_pool).toBe(dataPool);
+      await expectTrue(spec, described);
+      await client.removeImage(spec);
+    } finally {
+      ceph('osd', 'pool', 'rm', dataPool, dataPool, '--yes-i-really-really-mean-it');
+    }
+  });
+
+  test('in a namespace', async () => {
+    const ns = uniqueName('ns');
+    rbd('namespace', 'create', `rbd/${ns}`);
+    const spec = { pool: 'rbd', namespace: ns, name: uniqueName('n') };
+    await expectTrue(spec, await client.createImageDescribed(spec, GiB));
+    await client.removeImage(spec);
+    rbd('namespace', 'remove', `rbd/${ns}`);
+  });
+
+  test("the pool's own defaults (rbd config pool set), which the client's config does not show", async () => {
+    const pool = uniqueName('cfg');
+    ceph('osd', 'pool', 'create', pool, '4');
+    rbd('pool', 'init', pool);
+    try {
+      rbd('config', 'pool', 'set', pool, 'rbd_default_features', 'layering,exclusive-lock');
+      rbd('config', 'pool', 'set', pool, 'rbd_default_order', '23');
+      const spec = { pool, name: uniqueName('o') };
+      const described = await client.createImageDescribed(spec, GiB);
+      expect(described).toMatchObject({ features: ['layering', 'exclusive-lock'], objectSize: 2 ** 23 });
+      await expectTrue(spec, described);
+      await client.removeImage(spec);
+    } finally {
+      ceph('osd', 'pool', 'rm', pool, pool, '--yes-i-really-really-mean-it');
+    }
+  });
+
+  test('a taken name is EEXIST from rbd_create4, as with createImage', async () => {
+    const spec = { pool: 'rbd', name: uniqueName('dup') };
+    const first = await client.createImageDescribed(spec, GiB);
+    await expect(client.createImageDescribed(spec, 2 * GiB)).rejects.toMatchObject({ code: 'EEXIST', op: 'rbd_create4', image: spec.name });
+    expect(info(`rbd/${spec.name}`)).toMatchObject({ id: first.id, size: GiB });
+    await client.removeImage(spec);
+  });
+
+  test('when the addon cannot read the image back, the answer comes from statImage', async () => {
+    const other = await connectSandbox();
+    try {
+      // As the addon answers when the objects are not in the format it knows.
+      const native = (other as unknown as { cluster: NativeCluster }).cluster;
+      const create = native.createImage.bind(native);
+      // The addon's methods are read-only on its prototype: shadow it on the instance.
+      Object.defineProperty(native, 'createImage', { value: (...args: Parameters<typeof create>) => create(...args).then(() => null) });
+      const spec = { pool: 'rbd', name: uniqueName('fb') };
+      await expectTrue(spec, await other.createImageDescribed(spec, GiB));
+      await client.removeImage(spec);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('error paths', () => {
   const codeOf = (p: Promise<unknown>) =>
     p.then(
@@ -156,6 +289,7 @@ describe('error paths', () => {
     for (const call of [
       () => client.listImages(pool),
       () => client.createImage(spec, GiB),
+      () => client.createImageDescribed(spec, GiB),
       () => client.statImage(spec),
       () => client.removeImage(spec),
       () => client.trashImage(spec),
@@ -170,6 +304,7 @@ describe('error paths', () => {
     const ns = uniqueName('nons');
     await expect(client.listImages('rbd', ns)).rejects.toMatchObject({ code: 'ENOENT', namespace: ns });
     await expect(client.createImage({ pool: 'rbd', namespace: ns, name: 'x' }, GiB)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(client.createImageDescribed({ pool: 'rbd', namespace: ns, name: 'x' }, GiB)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   test('unknown image is ENOENT with the operation and image', async () => {
