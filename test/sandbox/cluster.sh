@@ -1,29 +1,43 @@
 #!/usr/bin/env bash
-# Throwaway single-node Ceph cluster (1 mon + 1 memstore OSD, no mgr) for
-# tests, benchmarks and local use. All state lives in one directory, ports are
-# picked at boot time, so several clusters can run side by side.
+# Throwaway single-node Ceph cluster (1 mon + 1 memstore OSD, no mgr unless
+# --dashboard) for tests, benchmarks and local use. All state lives in one
+# directory, ports are picked at boot time, so several clusters can run side
+# by side.
 #
 #   eval "$(bash test/sandbox/cluster.sh up [DIR])"   # stdout: CEPH_* lines only
+#   bash test/sandbox/cluster.sh up [DIR] --dashboard  # + a mgr serving the
+#                                                      # dashboard REST API
 #   bash test/sandbox/cluster.sh down DIR              # idempotent
 #
-# Env knobs: CEPH_SANDBOX_TIMEOUT (s, default 60) bounds the wait for the
-# cluster to serve rbd ops; CEPH_SANDBOX_KEEP_ON_FAILURE=1 keeps DIR after a
-# failed boot for inspection.
+# --dashboard (needs the ceph-mgr and ceph-mgr-dashboard packages) also starts
+# mgr.x with the dashboard on http://127.0.0.1:<free port> (no TLS), creates an
+# administrator with a random password and waits until it can log in; it adds
+# DASHBOARD_URL, DASHBOARD_USER and DASHBOARD_PASSWORD_FILE (the password,
+# verbatim, no trailing newline) to the printed lines.
+#
+# Env knobs: CEPH_SANDBOX_TIMEOUT (s, default 60, 120 with --dashboard) bounds
+# the whole boot; CEPH_SANDBOX_KEEP_ON_FAILURE=1 keeps DIR after a failed boot
+# for inspection.
 set -euo pipefail
 
 readonly MARKER=.rbd-sandbox   # `down` only rm -rf's directories carrying it
 readonly MON_ID=a
 readonly OSD_ID=0
-readonly BOOT_ATTEMPTS=5       # mon restarts on a new port if bind fails
-readonly READY_TIMEOUT=${CEPH_SANDBOX_TIMEOUT:-60}
+readonly MGR_ID=x
+readonly DASHBOARD_USER=admin
+readonly BOOT_ATTEMPTS=5       # mon/dashboard restart on a new port if bind fails
 readonly STOP_GRACE=5          # seconds between SIGTERM and SIGKILL
+DASHBOARD=0                    # set by `up --dashboard`
 
 log() { printf '[cluster.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
   cat >&2 <<EOF
-usage: $0 up [DIR]     boot a sandbox cluster, print CEPH_* env lines
+usage: $0 up [DIR] [--dashboard]
+                       boot a sandbox cluster, print CEPH_* env lines
+                       (--dashboard: also a mgr with the dashboard REST API,
+                       and DASHBOARD_* lines)
        $0 down DIR     stop its daemons and remove DIR
 EOF
   exit 2
@@ -84,10 +98,13 @@ stop_pidfiles() {
 }
 
 # OSDs first: a stopping OSD waits for the mon to ack its shutdown (up to
-# osd_mon_shutdown_timeout, 5 s) and would stall if the mon went first.
+# osd_mon_shutdown_timeout, 5 s) and would stall if the mon went first. The mgr
+# goes with them, as it too talks to the mon while it stops. Its pid file is
+# the one to trust: a mgr that respawns (`ceph mgr fail`, module enable/disable)
+# daemonizes again under a new pid and rewrites it.
 stop_daemons() {
   local dir=$1
-  stop_pidfiles "$dir" "$dir"/run/osd.*.pid
+  stop_pidfiles "$dir" "$dir"/run/osd.*.pid "$dir"/run/mgr.*.pid
   stop_pidfiles "$dir" "$dir"/run/*.pid
 }
 
@@ -110,12 +127,26 @@ write_keyrings() {
 	caps mgr = \"allow profile osd\"
 	caps mon = \"allow profile osd\"
 	caps osd = \"allow *\""
+  local -a mon_entries=("$admin_entry" "$osd_entry")
+  # Seeded likewise for the mgr (--dashboard only).
+  local mgr_entry=''
+  if ((DASHBOARD)); then
+    mgr_entry="[mgr.$MGR_ID]
+	key = $(ceph-authtool --gen-print-key)
+	caps mds = \"allow *\"
+	caps mon = \"allow profile mgr\"
+	caps osd = \"allow *\""
+    mon_entries+=("$mgr_entry")
+  fi
   (
     umask 077
     printf '%s\n' "$admin_entry" >"$dir/ceph.client.admin.keyring"
     printf '%s\n' "$osd_entry" >"$dir/osd.$OSD_ID.keyring"
-    printf '[mon.]\n\tkey = %s\n\tcaps mon = "allow *"\n%s\n%s\n' \
-      "$mon_key" "$admin_entry" "$osd_entry" >"$dir/mon.keyring"
+    [[ -z $mgr_entry ]] || printf '%s\n' "$mgr_entry" >"$dir/mgr.$MGR_ID.keyring"
+    {
+      printf '[mon.]\n\tkey = %s\n\tcaps mon = "allow *"\n' "$mon_key"
+      printf '%s\n' "${mon_entries[@]}"
+    } >"$dir/mon.keyring"
   )
 }
 
@@ -179,6 +210,28 @@ log file = $dir/log/\$name.log
 admin socket = $dir/run/\$name.asok
 pid file = $dir/run/\$name.pid
 EOF
+  ((DASHBOARD)) || return 0
+  cat >>"$dir/ceph.conf" <<EOF
+
+# --dashboard: one mgr. The mon creates the first MgrMap with just the
+# dashboard enabled (the default adds restful, iostat, nfs), so the mgr needs
+# no respawn to change modules; always-on modules run regardless.
+[mon]
+mgr initial modules = dashboard
+
+[mgr]
+mgr data = $dir/mgr.\$id
+keyring = $dir/mgr.\$id/keyring
+public addr = 127.0.0.1
+log file = $dir/log/\$name.log
+admin socket = $dir/run/\$name.asok
+pid file = $dir/run/\$name.pid
+# Never load the modules that are neither always-on nor needed by the
+# dashboard: each costs 0.3-2 s of CPU at start, and restful fails to import
+# anyway (cryptography's PyO3 allows one interpreter). Always-on ones must
+# stay, or health turns to HEALTH_ERR (MGR_MODULE_ERROR).
+mgr disabled modules = alerts cephadm diskprediction_local influx insights iostat k8sevents localpool mirroring nfs osd_perf_query osd_support prometheus restful rook selftest snap_schedule stats telegraf test_orchestrator zabbix
+EOF
 }
 
 # Start DAEMON ARGS... detached from our session and stdio. The daemons fork
@@ -228,6 +281,110 @@ bounded() {
   timeout "$left" "$@"
 }
 
+# Options of the mgr's modules are read from the mon's config db only
+# (ceph.conf values are ignored); before a mgr has reported its modules the mon
+# accepts them only with --force. Sets DASHBOARD_PORT.
+config_mgr() {
+  local dir=$1 opt
+  local -a ceph=(ceph -c "$dir/ceph.conf" --connect-timeout 10)
+  DASHBOARD_PORT=$(free_port)
+  # devicehealth would otherwise create a device_health_metrics pool, which a
+  # cluster without the flag does not have.
+  for opt in dashboard/ssl=false dashboard/server_addr=127.0.0.1 \
+    "dashboard/server_port=$DASHBOARD_PORT" devicehealth/enable_monitoring=false; do
+    bounded "${ceph[@]}" config set mgr "mgr/${opt%%=*}" "${opt#*=}" --force >/dev/null
+  done
+}
+
+# Unlike the mon and OSD, ceph-mgr's parent exits right after the fork, before
+# the child has written its pid file. Wait for that file, or a failed boot
+# could not stop the mgr and the wait below would read a stale pid.
+start_mgr() {
+  local dir=$1 pidfile=$1/run/mgr.$MGR_ID.pid
+  log "mgr.$MGR_ID: start, dashboard on 127.0.0.1:$DASHBOARD_PORT"
+  rm -f -- "$pidfile"
+  start_daemon "$dir" "mgr.$MGR_ID" ceph-mgr -i "$MGR_ID"
+  until [[ -s $pidfile ]] && is_our_daemon "$(<"$pidfile")" "$dir"; do
+    ((SECONDS < DEADLINE)) || die "mgr.$MGR_ID wrote no pid file; see $dir/log/mgr.$MGR_ID.log"
+    sleep 0.05
+  done
+}
+
+# True once the dashboard issues a token for DASHBOARD_USER. Python, as the
+# ceph CLI runs on it anyway, and urllib bounds each request.
+dashboard_login() {
+  local url=$1 pwfile=$2
+  python3 - "$url" "$DASHBOARD_USER" "$pwfile" <<'EOF'
+import json, sys, urllib.request
+url, user, pwfile = sys.argv[1:]
+with open(pwfile) as f:
+    body = json.dumps({"username": user, "password": f.read()}).encode()
+req = urllib.request.Request(url + "/api/auth", data=body, headers={
+    "Accept": "application/vnd.ceph.api.v1.0+json",
+    "Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        sys.exit(0 if json.load(r).get("token") else 1)
+except Exception as e:
+    print(f"POST {url}/api/auth: {e}", file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+
+# Create the dashboard user, then wait until it can log in. The mgr takes
+# most of the boot: it imports its python modules one by one (5-15 s). If the
+# dashboard's port got taken meanwhile, the module fails for good, so restart
+# the mgr on another port.
+wait_dashboard() {
+  local dir=$1 attempt=1 created=0 rc off stat
+  local pwfile=$dir/dashboard.password mlog=$dir/log/mgr.$MGR_ID.log
+  local pidfile=$dir/run/mgr.$MGR_ID.pid
+  local out=$dir/log/dashboard.out   # our CLI/login errors, for a failed boot
+  local -a ceph=(ceph -c "$dir/ceph.conf" --connect-timeout 10)
+  # `ac-user-create -i` takes the file verbatim, so no trailing newline.
+  (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '\n' >"$pwfile")
+  off=0
+  while :; do
+    ((SECONDS < DEADLINE)) ||
+      die "dashboard did not log $DASHBOARD_USER in on 127.0.0.1:$DASHBOARD_PORT in time; see $mlog and $out"
+    if ! is_our_daemon "$(cat -- "$pidfile" 2>/dev/null)" "$dir"; then
+      die "mgr.$MGR_ID exited; see $mlog and $dir/log/mgr.$MGR_ID.out"
+    fi
+    # Only this mgr run's lines count. grep reads all of them: an early exit
+    # would SIGPIPE tail and fail the pipeline.
+    if [[ -f $mlog ]] && grep -q "Unhandled exception from module 'dashboard'" < <(tail -c +$((off + 1)) "$mlog"); then
+      if grep -q "Port $DASHBOARD_PORT not free" < <(tail -c +$((off + 1)) "$mlog") &&
+        ((attempt < BOOT_ATTEMPTS)); then
+        log "mgr.$MGR_ID: dashboard port $DASHBOARD_PORT got taken, restarting the mgr on another one"
+        stop_pidfiles "$dir" "$pidfile"
+        off=$(stat -c %s "$mlog")
+        DASHBOARD_PORT=$(free_port)
+        bounded "${ceph[@]}" config set mgr mgr/dashboard/server_port "$DASHBOARD_PORT" >/dev/null
+        start_mgr "$dir"
+        attempt=$((attempt + 1))
+        continue
+      fi
+      die "the dashboard module failed; see $mlog"
+    fi
+    # Module commands hang until a mgr is active, so ask the mon first.
+    if ((!created)); then
+      stat=$(bounded "${ceph[@]}" mgr stat -f json 2>>"$out") || stat=
+    fi
+    if ((!created)) && [[ $stat =~ \"available\":\ *true ]]; then
+      # Fails until the module has loaded its user DB; EEXIST if an earlier
+      # try went through after all.
+      rc=0
+      bounded "${ceph[@]}" dashboard ac-user-create "$DASHBOARD_USER" -i "$pwfile" \
+        administrator --force-password >/dev/null 2>>"$out" || rc=$?
+      ((rc == 0 || rc == 17)) && created=1
+    fi
+    if ((created)) && dashboard_login "http://127.0.0.1:$DASHBOARD_PORT" "$pwfile" 2>>"$out"; then
+      return 0
+    fi
+    sleep 0.5
+  done
+}
+
 dump_logs() {
   local dir=$1 f
   for f in "$dir"/log/*; do
@@ -254,7 +411,16 @@ on_up_exit() {
 }
 
 cmd_up() {
-  local dir=${1:-} created=0
+  local dir='' created=0 arg
+  for arg in "$@"; do
+    case $arg in
+      --dashboard) DASHBOARD=1 ;;
+      -*) usage ;;
+      *) [[ -z $dir ]] || usage; dir=$arg ;;
+    esac
+  done
+  # The mgr alone takes 5-15 s to load its modules, more on a busy machine.
+  READY_TIMEOUT=${CEPH_SANDBOX_TIMEOUT:-$((DASHBOARD ? 120 : 60))}
   # Ceph conf values and keyring lists split on whitespace.
   [[ $dir =~ [[:space:]] ]] && die "DIR must not contain whitespace: $dir"
   if [[ -z $dir ]]; then
@@ -287,6 +453,14 @@ cmd_up() {
   boot_mon "$dir" "$fsid"
   local -a ceph=(ceph -c "$dir/ceph.conf" --connect-timeout 10)
 
+  # The mgr needs only the mon; its slow start overlaps the OSD's.
+  if ((DASHBOARD)); then
+    mkdir -p "$dir/mgr.$MGR_ID"
+    mv "$dir/mgr.$MGR_ID.keyring" "$dir/mgr.$MGR_ID/keyring"
+    config_mgr "$dir"
+    start_mgr "$dir"
+  fi
+
   log "osd.$OSD_ID: register, mkfs, start"
   bounded "${ceph[@]}" osd new "$osd_uuid" "$OSD_ID" >/dev/null
   bounded ceph-osd -c "$dir/ceph.conf" -i "$OSD_ID" --mkfs --osd-uuid "$osd_uuid" \
@@ -311,6 +485,12 @@ cmd_up() {
   local env
   env=$(printf 'CEPH_SANDBOX_DIR=%s\nCEPH_CONF=%s\nCEPH_KEYRING=%s\nCEPH_MON_HOST=%s\n' \
     "$dir" "$dir/ceph.conf" "$dir/ceph.client.admin.keyring" "$MON_HOST")
+  if ((DASHBOARD)); then
+    log "mgr.$MGR_ID: waiting for the dashboard to log $DASHBOARD_USER in"
+    wait_dashboard "$dir"
+    env+=$(printf '\nDASHBOARD_URL=%s\nDASHBOARD_USER=%s\nDASHBOARD_PASSWORD_FILE=%s' \
+      "http://127.0.0.1:$DASHBOARD_PORT" "$DASHBOARD_USER" "$dir/dashboard.password")
+  fi
   printf '%s\n' "$env" >"$dir/env"
   UP_OK=1
   log "up in $((SECONDS - t0)) s: $dir ($MON_HOST)"
@@ -332,7 +512,7 @@ cmd_down() {
 }
 
 case ${1:-} in
-  up) shift; (($# <= 1)) || usage; cmd_up "$@" ;;
+  up) shift; (($# <= 2)) || usage; cmd_up "$@" ;;
   down) shift; (($# == 1)) || usage; cmd_down "$@" ;;
   *) usage ;;
 esac
