@@ -1,0 +1,398 @@
+/**
+ * The side-by-side benchmark's driver (bench/compare/run.sh sets it up):
+ * each operation done by the floor (bench/compare/floor.c, librbd in C), by
+ * this project (one function process each, over HTTP), by the Ceph dashboard
+ * REST API and by the rbd/ceph CLIs, on one sandbox cluster, one system after
+ * another. Prints one JSON line per measurement on stdout.
+ *
+ *   node dist/bench/compare/bench.js --floor PATH --mode full|quick
+ *
+ * Env: CEPH_CONF, CEPH_KEYRING (the sandbox), DASHBOARD_URL, DASHBOARD_USER,
+ * DASHBOARD_PASSWORD_FILE.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import autocannon from 'autocannon';
+
+const run = promisify(execFile);
+const { values: args } = parseArgs({ options: { floor: { type: 'string' }, mode: { type: 'string', default: 'full' } } });
+const quick = args.mode === 'quick';
+const root = path.resolve(__dirname, '../../..');
+const conf = process.env.CEPH_CONF!;
+
+/** Sizes of one run; quick keeps CI under two minutes. */
+const N = quick
+  ? { latency: 30, latencySlow: 8, cli: 5, seconds: 2, mutate: 32, cold: 3 }
+  : { latency: 300, latencySlow: 40, cli: 20, seconds: 5, mutate: 256, cold: 7 };
+const CONCURRENCY = 32;
+/**
+ * The dashboard's web server (cherrypy) has 10 worker threads and a listen
+ * queue of 5: beyond 10 connections it only adds dropped-connection stalls
+ * of 1-3 s, so it gets its best case, 10.
+ */
+const DASHBOARD_CONNECTIONS = 10;
+/** A detail page is 100 image opens (~3 ms of client CPU each): 8 at once already saturate 2 CPUs. */
+const DETAIL_CONCURRENCY = 8;
+const LARGE_POOLS = quick ? ['bench-1k'] : ['bench-1k', 'bench-10k'];
+
+type System = 'floor' | 'project' | 'dashboard' | 'cli' | 'express';
+function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+// ---------------------------------------------------------------- helpers
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+function summary(samplesUs: number[]) {
+  const s = [...samplesUs].sort((a, b) => a - b);
+  return { n: s.length, p50_us: percentile(s, 50), p99_us: percentile(s, 99), mean_us: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+interface Req {
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+/** One HTTP request on a kept-alive socket; resolves the status, rejects on a network error. */
+function request(base: string, req: Req): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const r = http.request(
+      `${base}${req.path}`,
+      { method: req.method, agent, headers: { ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/** p50/p99 at concurrency 1: n sequential requests; each must answer `ok`. */
+async function httpLatency(base: string, n: number, make: (i: number) => Req, ok: (status: number) => boolean) {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    const status = await request(base, make(i));
+    samples.push(Number(process.hrtime.bigint() - t) / 1000);
+    if (!ok(status)) throw new Error(`${base}${make(i).path}: HTTP ${status}`);
+  }
+  return summary(samples);
+}
+
+/** Throughput at concurrency 32 with autocannon: for `seconds`, or for exactly `amount` requests. */
+async function httpThroughput(base: string, make: (i: number) => Req, limit: { seconds?: number; amount?: number }, connections = CONCURRENCY) {
+  let i = 0;
+  const started = process.hrtime.bigint();
+  const result = await autocannon({
+    url: base,
+    connections,
+    ...(limit.amount ? { amount: limit.amount } : { duration: limit.seconds }),
+    requests: [
+      {
+        setupRequest: (req) => {
+          const r = make(i++);
+          return { ...req, method: r.method as 'GET', path: r.path, body: r.body, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers } };
+        },
+      },
+    ],
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const done = result.requests.total;
+  return { per_second: limit.amount ? done / seconds : result.requests.average, ops: done, seconds, connections, non2xx: result.non2xx, errors: result.errors + result.timeouts };
+}
+
+async function floor(...argv: string[]) {
+  const { stdout } = await run(args.floor!, argv, { maxBuffer: 16 << 20, env: process.env });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+}
+
+/** One CLI process per operation, timed from spawn to exit. */
+async function cliOnce(argv: string[]): Promise<number> {
+  const t = process.hrtime.bigint();
+  await run(argv[0]!, argv.slice(1), { maxBuffer: 64 << 20 });
+  return Number(process.hrtime.bigint() - t) / 1000;
+}
+async function cliLatency(n: number, make: (i: number) => string[]) {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) samples.push(await cliOnce(make(i)));
+  return summary(samples);
+}
+async function cliThroughput(make: (i: number) => string[], limit: { seconds?: number; amount?: number }, width = CONCURRENCY) {
+  let i = 0;
+  let done = 0;
+  const started = Date.now();
+  const deadline = limit.seconds ? started + limit.seconds * 1000 : Infinity;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (Date.now() < deadline && (!limit.amount || i < limit.amount)) {
+        await cliOnce(make(i++));
+        done++;
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  return { per_second: done / seconds, ops: done, seconds, connections: width, non2xx: 0, errors: 0 };
+}
+
+// ------------------------------------------------------------ processes
+
+interface Proc {
+  child: ChildProcess;
+  base: string;
+}
+
+async function waitOk(base: string, timeoutMs = 30_000): Promise<number> {
+  const started = process.hrtime.bigint();
+  for (;;) {
+    const status = await request(base, { method: 'GET', path: '/' }).catch(() => 0);
+    if (status === 200) return Number(process.hrtime.bigint() - started) / 1e6;
+    if (Number(process.hrtime.bigint() - started) / 1e6 > timeoutMs) throw new Error(`${base}: no 200 within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+async function startProcess(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc & { coldMs: number }> {
+  const port = await freePort();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbd-bench-fn-'));
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [path.join(root, script), ...argv], {
+    env: { ...process.env, PORT: String(port), TMPDIR: tmp, ...env },
+    stdio: ['ignore', fs.openSync(path.join(tmp, 'out.log'), 'a'), 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitOk(base);
+  return { child, base, coldMs: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+function stop(proc: Proc): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.child.exitCode !== null) return resolve();
+    proc.child.once('exit', () => resolve());
+    proc.child.kill('SIGTERM');
+  });
+}
+
+function rssKiB(proc: Proc): number {
+  const status = fs.readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+}
+
+async function eventLoopP99Ms(proc: Proc): Promise<number> {
+  const text = await fetch(`${proc.base}/metrics`).then((r) => r.text());
+  return Number(/^nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(text)![1]) * 1000;
+}
+
+// ------------------------------------------------------------ dashboard
+
+async function dashboardToken(): Promise<string> {
+  const password = fs.readFileSync(process.env.DASHBOARD_PASSWORD_FILE!, 'utf8').trim();
+  const res = await fetch(`${process.env.DASHBOARD_URL}/api/auth`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/vnd.ceph.api.v1.0+json' },
+    body: JSON.stringify({ username: process.env.DASHBOARD_USER, password }),
+  });
+  if (!res.ok) throw new Error(`dashboard auth: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+// ------------------------------------------------------------ the run
+
+async function main(): Promise<void> {
+  const token = await dashboardToken();
+  const dash = process.env.DASHBOARD_URL!;
+  const dh = (version = '1.0') => ({ authorization: `Bearer ${token}`, accept: `application/vnd.ceph.api.v${version}+json` });
+
+  log('starting the function processes and the express floor');
+  const fns: Record<string, Proc> = {};
+  for (const name of ['list-pools', 'list-images', 'create-image', 'delete-image']) {
+    fns[name] = await startProcess('dist/shared/runtime/main.js', [name]);
+  }
+  const express = await startProcess('dist/bench/compare/express-floor.js', []);
+
+  const ok2xx = (s: number) => s >= 200 && s < 300;
+
+  /** The c=1 latency and c=32 throughput of one op on one system. */
+  async function measure(op: string, system: System, latency: () => Promise<object>, throughput: () => Promise<object>, extra: object = {}) {
+    log(`${op}: ${system}`);
+    const lat = await latency();
+    const thr = await throughput();
+    emit({ op, system, latency: lat, throughput: thr, ...extra });
+  }
+
+  // list pools ------------------------------------------------------------
+  {
+    const op = 'list-pools';
+    await measure(op, 'floor', () => floor('latency', conf, 'list_pools', String(N.latency)), () => floor('throughput', conf, 'list_pools', String(CONCURRENCY), String(N.seconds)));
+    const fn = fns['list-pools']!;
+    await eventLoopP99Ms(fn); // resets the histogram
+    await measure(op, 'project', () => httpLatency(fn.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(fn.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
+    emit({ op, system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(fn) });
+    await measure(op, 'express', () => httpLatency(express.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(express.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
+    const dreq = () => ({ method: 'GET', path: '/api/pool?attrs=pool_name,application_metadata', headers: dh() });
+    await measure(op, 'dashboard', () => httpLatency(dash, N.latencySlow, dreq, ok2xx), () => httpThroughput(dash, dreq, { seconds: N.seconds }, DASHBOARD_CONNECTIONS));
+    const cli = () => ['ceph', '-c', conf, 'osd', 'pool', 'ls', 'detail', '--format', 'json'];
+    await measure(op, 'cli', () => cliLatency(N.cli, cli), () => cliThroughput(cli, { seconds: N.seconds }));
+  }
+
+  // list images, names only -------------------------------------------------
+  for (const pool of LARGE_POOLS) {
+    const op = `list-images ${pool}`;
+    const count = Number(/(\d+)k$/.exec(pool)![1]) * 1000;
+    await measure(op, 'floor', () => floor('latency', conf, 'list_images', String(N.latencySlow), pool), () => floor('throughput', conf, 'list_images', String(CONCURRENCY), String(N.seconds), pool));
+    const fn = fns['list-images']!;
+    const freq = () => ({ method: 'GET', path: `/?pool=${pool}&limit=${count}` });
+    await eventLoopP99Ms(fn);
+    await measure(op, 'project', () => httpLatency(fn.base, N.latencySlow, freq, ok2xx), () => httpThroughput(fn.base, freq, { seconds: N.seconds }));
+    emit({ op, system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(fn) });
+    // The dashboard lists in pages and stats every image it lists.
+    // Pages of 100; a whole 10,000-image listing takes minutes (~20 ms per
+    // image), so the time is the pages timed, scaled to the pool's page count.
+    const pageSize = 100;
+    const pages = Math.ceil(count / pageSize);
+    const timed = Math.min(pages, quick ? 2 : 5);
+    const dashList = async () => {
+      const t = process.hrtime.bigint();
+      for (let page = 0; page < timed; page++) {
+        const status = await request(dash, { method: 'GET', path: `/api/block/image?pool_name=${pool}&offset=${page * pageSize}&limit=${pageSize}`, headers: dh('2.0') });
+        if (!ok2xx(status)) throw new Error(`dashboard list ${pool}: HTTP ${status}`);
+      }
+      return (Number(process.hrtime.bigint() - t) / 1000) * (pages / timed);
+    };
+    await measure(
+      op,
+      'dashboard',
+      async () => {
+        const samples = [];
+        for (let k = 0; k < (quick ? 1 : 2); k++) samples.push(await dashList());
+        return summary(samples);
+      },
+      async () => ({ skipped: 'a whole listing takes minutes' }),
+      { pages, pageSize, pagesTimed: timed },
+    );
+    const cli = () => ['rbd', '-c', conf, 'ls', '-p', pool];
+    await measure(op, 'cli', () => cliLatency(N.cli, cli), () => cliThroughput(cli, { seconds: N.seconds }));
+  }
+
+  // one page of 100 with detail ---------------------------------------------
+  {
+    const op = 'list-images detail 100';
+    const pool = 'bench-100';
+    // The floor's requests share one pool of 16 stat threads, as one function process does.
+    process.env.FLOOR_STAT_SHARED = '1';
+    const dlat = quick ? 3 : 10;
+    await measure(op, 'floor', () => floor('latency', conf, 'list_images_detail', String(dlat), pool), () => floor('throughput', conf, 'list_images_detail', String(DETAIL_CONCURRENCY), String(N.seconds), pool));
+    const fn = fns['list-images']!;
+    const freq = () => ({ method: 'GET', path: `/?pool=${pool}&detail=true&limit=100` });
+    await measure(op, 'project', () => httpLatency(fn.base, dlat, freq, ok2xx), () => httpThroughput(fn.base, freq, { seconds: N.seconds }, DETAIL_CONCURRENCY));
+    const dreq = () => ({ method: 'GET', path: `/api/block/image?pool_name=${pool}&offset=0&limit=100`, headers: dh('2.0') });
+    await measure(op, 'dashboard', () => httpLatency(dash, quick ? 2 : 5, dreq, ok2xx), () => httpThroughput(dash, dreq, { seconds: N.seconds }, DETAIL_CONCURRENCY));
+    const cli = () => ['rbd', '-c', conf, 'ls', '-l', '--format', 'json', '-p', pool];
+    await measure(op, 'cli', () => cliLatency(quick ? 2 : 5, cli), () => cliThroughput(cli, { seconds: N.seconds }, DETAIL_CONCURRENCY));
+  }
+
+  // create a 1 GiB image, then delete it --------------------------------------
+  {
+    const pool = 'rbd';
+    const lat = N.latencySlow;
+    const m = N.mutate;
+    const pair = async (system: System, create: { lat: () => Promise<object>; thr: () => Promise<object> }, remove: { lat: () => Promise<object>; thr: () => Promise<object> }) => {
+      log(`create/delete: ${system}`);
+      emit({ op: 'create-image', system, latency: await create.lat(), throughput: await create.thr() });
+      emit({ op: 'delete-image', system, latency: await remove.lat(), throughput: await remove.thr() });
+    };
+    await pair(
+      'floor',
+      { lat: () => floor('latency', conf, 'create', String(lat), pool, 'fl1'), thr: () => floor('throughput', conf, 'create', String(CONCURRENCY), '0', pool, 'fl32', String(m)) },
+      { lat: () => floor('latency', conf, 'delete', String(lat), pool, 'fl1'), thr: () => floor('throughput', conf, 'delete', String(CONCURRENCY), '0', pool, 'fl32', String(m)) },
+    );
+    const cr = fns['create-image']!;
+    const de = fns['delete-image']!;
+    const fnCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/', body: JSON.stringify({ pool, name: `${prefix}-${i}`, size: '1Gi' }) });
+    const fnDelete = (prefix: string) => (i: number) => ({ method: 'DELETE', path: `/?pool=${pool}&name=${prefix}-${i}` });
+    await eventLoopP99Ms(cr);
+    await pair(
+      'project',
+      { lat: () => httpLatency(cr.base, lat, fnCreate('pj1'), (s) => s === 201), thr: () => httpThroughput(cr.base, fnCreate('pj32'), { amount: m }) },
+      { lat: () => httpLatency(de.base, lat, fnDelete('pj1'), (s) => s === 200), thr: () => httpThroughput(de.base, fnDelete('pj32'), { amount: m }) },
+    );
+    emit({ op: 'create-image', system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(cr) });
+    const dCreate = (prefix: string) => (i: number) => ({
+      method: 'POST',
+      path: '/api/block/image',
+      headers: dh(),
+      body: JSON.stringify({ pool_name: pool, name: `${prefix}-${i}`, size: 2 ** 30 }),
+    });
+    const dDelete = (prefix: string) => (i: number) => ({ method: 'DELETE', path: `/api/block/image/${pool}%2F${prefix}-${i}`, headers: dh() });
+    const dm = quick ? 16 : 64;
+    await pair(
+      'dashboard',
+      { lat: () => httpLatency(dash, Math.min(lat, 20), dCreate('db1'), ok2xx), thr: () => httpThroughput(dash, dCreate('db32'), { amount: dm }, DASHBOARD_CONNECTIONS) },
+      { lat: () => httpLatency(dash, Math.min(lat, 20), dDelete('db1'), ok2xx), thr: () => httpThroughput(dash, dDelete('db32'), { amount: dm }, DASHBOARD_CONNECTIONS) },
+    );
+    const cCreate = (prefix: string) => (i: number) => ['rbd', '-c', conf, 'create', '--size', '1G', `${pool}/${prefix}-${i}`];
+    const cDelete = (prefix: string) => (i: number) => ['rbd', '-c', conf, 'rm', '--no-progress', `${pool}/${prefix}-${i}`];
+    await pair(
+      'cli',
+      { lat: () => cliLatency(N.cli, cCreate('cl1')), thr: () => cliThroughput(cCreate('cl32'), { amount: dm }) },
+      { lat: () => cliLatency(N.cli, cDelete('cl1')), thr: () => cliThroughput(cDelete('cl32'), { amount: dm }) },
+    );
+  }
+
+  // function process: cold start, RSS idle and loaded -------------------------
+  {
+    log('function process: cold starts and memory');
+    const cold: number[] = [];
+    for (let i = 0; i < N.cold; i++) {
+      const p = await startProcess('dist/shared/runtime/main.js', ['list-pools']);
+      cold.push(p.coldMs);
+      await stop(p);
+    }
+    const cs = [...cold].sort((a, b) => a - b);
+    emit({ op: 'process', system: 'project', metric: 'coldStartMs', p50: percentile(cs, 50), max: cs.at(-1), samples: cold });
+
+    const fn = await startProcess('dist/shared/runtime/main.js', ['list-pools']);
+    const expressFresh = await startProcess('dist/bench/compare/express-floor.js', []);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idle = rssKiB(fn);
+    const idleExpress = rssKiB(expressFresh);
+    const load = () => httpThroughput(fn.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds });
+    await load(); // warm-up
+    const afterWarmup = rssKiB(fn);
+    const samples: number[] = [];
+    for (let round = 0; round < (quick ? 2 : 4); round++) {
+      await load();
+      samples.push(rssKiB(fn));
+    }
+    emit({ op: 'process', system: 'project', metric: 'rssKiB', idle, idleExpress, afterWarmup, loaded: samples, growthAfterWarmup: samples.at(-1)! - afterWarmup });
+    await stop(fn);
+    await stop(expressFresh);
+  }
+
+  for (const proc of [...Object.values(fns), express]) await stop(proc);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

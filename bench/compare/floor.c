@@ -1,0 +1,964 @@
+/*
+ * The floor for bench/compare: each function's Ceph work done by plain C over
+ * librados/librbd, making the same library calls as the addon does for that
+ * function (native/src: pools.cc, images.cc), on ONE cluster connection that
+ * every thread shares (as a function process shares its one CephClient), with
+ * one ioctx per pool. The functions, the dashboard and the rbd CLI are
+ * measured against it on the same cluster.
+ *
+ *   floor latency    CONF OP N [ARGS]
+ *   floor throughput CONF OP CONCURRENCY SECONDS [ARGS]
+ *   floor prefill    CONF POOL PREFIX COUNT [THREADS]
+ *   floor purge      CONF POOL PREFIX [THREADS]
+ *
+ * OP [ARGS]                          library calls (function)
+ *   list_pools                       rados_mon_command "osd pool ls detail"
+ *                                    JSON; not parsed, pools only counted
+ *                                    (list-pools, minus its sharing of one
+ *                                    in-flight listing among callers)
+ *   list_images POOL                 rbd_list2, size hint grown on ERANGE
+ *                                    (list-images)
+ *   list_images_detail POOL [LIMIT]  rbd_list2, sort names, stat the first
+ *                                    LIMIT (default 100) STAT_THREADS at a
+ *                                    time (list-images detail=true)
+ *   create POOL PREFIX [COUNT]       rbd_create4, 1 GiB, format 2, default
+ *                                    features (the addon's createImage)
+ *   create_describe POOL PREFIX [COUNT]  create, then read rbd_id.<name> and
+ *                                    the header's omap keys, as the addon's
+ *                                    CreateImageWorker::Describe (create-image)
+ *   create_stat POOL PREFIX [COUNT]  create, then stat (create-image before
+ *                                    Describe, and its fallback)
+ *   delete POOL PREFIX [COUNT]       rbd_remove (delete-image, trash=false)
+ *
+ * "stat" is StatImageWorker: rbd_open_read_only, rbd_stat, features, stripe
+ * unit/count, data pool id, id, create timestamp, snapshot list, watcher list,
+ * rbd_close. Images gone meanwhile (ENOENT) drop out, as in the function.
+ *
+ * latency: N timed iterations, one at a time, after max(5, min(25, N/20))
+ * untimed warm-ups (the first of which opens the OSD session and learns the
+ * list size, so first_us shows that cold cost).
+ * throughput: CONCURRENCY threads loop OP until SECONDS have passed (an op in
+ * flight then still completes and counts), after one untimed warm-up op; for
+ * the image ops, also until COUNT names are used up. SECONDS 0 means no time
+ * limit: run until COUNT ops are done (needs COUNT).
+ *
+ * Image names (create*, delete, prefill, purge) are PREFIX-<i>, i decimal
+ * without padding, from 0:
+ *   prefill         creates PREFIX-0 .. PREFIX-(COUNT-1); existing ones are
+ *                   counted, not errors, so a re-run completes a partial fill.
+ *   latency create* creates PREFIX-0 .. PREFIX-(N-1), which must not exist.
+ *   latency delete  removes PREFIX-0 .. PREFIX-(N-1), which must exist: what
+ *                   a latency create of the same N and PREFIX made, or a
+ *                   prefill of COUNT >= N. (COUNT is ignored in latency mode.)
+ *   throughput create*  threads take i from one shared counter from 0, up to
+ *                   COUNT-1 if given; "next_index" in the output is one past
+ *                   the last i taken, so PREFIX-0 .. PREFIX-(next_index-1)
+ *                   exist afterwards (less any counted in "errors").
+ *   throughput delete   likewise over PREFIX-0 .. PREFIX-(COUNT-1) (COUNT is
+ *                   required), so it removes what a throughput create of the
+ *                   same PREFIX made (COUNT = its next_index) or a prefill.
+ *                   Threads stop when the names run out ("exhausted": true);
+ *                   with SECONDS > 0, give COUNT >= what SECONDS can remove, or
+ *                   the run measures a drain, not a rate.
+ *   warm-ups        use PREFIX-w<j>; they create and remove their own images
+ *                   (untimed setup/cleanup), so they leave nothing behind.
+ *   purge           removes every image whose name starts with "PREFIX-",
+ *                   leftovers of a killed run included.
+ * Use a fresh PREFIX (or purge) between create runs.
+ *
+ * Stats for list_images_detail run on STAT_THREADS (env FLOOR_STAT_THREADS,
+ * default 16: the function's 16 concurrent stats, and its UV_THREADPOOL_SIZE)
+ * helper threads. By default each calling thread has its own helpers, so every
+ * request gets 16 at a time however many run at once: the floor. With
+ * FLOOR_STAT_SHARED=1 all callers share one set of STAT_THREADS helpers that
+ * serve requests first come first served, as one function process's libuv
+ * pool does (there each request's 16 are queued interleaved with the other
+ * requests', here a request's batch is drained in order; same capacity).
+ *
+ * Connection settings mirror shared/config.ts + native/src/connect.cc:
+ * CEPH_ID (default admin), CEPH_KEYRING, CEPH_MON_HOST, CEPH_KEY and
+ * CEPH_TIMEOUT_SECONDS (default 10) are applied with rados_conf_set.
+ *
+ * Output: one JSON line on stdout.
+ *   latency:    {"tool":"floor","op":..,"mode":"latency","n":..,"warmup":..,
+ *                "p50_us":..,"p90_us":..,"p99_us":..,"mean_us":..,"min_us":..,
+ *                "max_us":..,"first_us":..[,"items":..][,"erange_retries":..]
+ *                [,"samples_us":[..]]}       samples with FLOOR_SAMPLES=1
+ *   throughput: {"tool":"floor","op":..,"mode":"throughput","concurrency":..,
+ *                "ops":..,"seconds":..,"per_second":..,"errors":..,
+ *                "target_seconds":..,"p50_us":..,"p99_us":..,"mean_us":..
+ *                [,"next_index":..][,"exhausted":..][,"erange_retries":..]}
+ *               seconds: from the start to the last thread's end (measured:
+ *               an exhausted run is not credited with idle time, and a run of
+ *               ops slower than SECONDS shows how long it really took);
+ *               target_seconds: SECONDS as given;
+ *               per_second = ops / seconds; the percentiles are per-op
+ *               latencies of successful ops under that load.
+ *   prefill:    {"tool":"floor","op":"prefill","count":..,"created":..,
+ *                "existing":..,"errors":..,"threads":..,"seconds":..,
+ *                "per_second":..}
+ *   purge:      {"tool":"floor","op":"purge","removed":..,"errors":..,
+ *                "threads":..,"seconds":..,"per_second":..}
+ * items: pools (list_pools), images (list_images), stats (detail) of the
+ * last op. erange_retries: rbd_list2 calls answered -ERANGE (each lists the
+ * whole pool for nothing). Errors go to stderr; latency, prefill and setup
+ * errors exit 1, while throughput counts them and exits 0.
+ *
+ * Build: gcc -O2 -Wall -Wextra -pthread -o floor floor.c -lrados -lrbd
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+#define IMAGE_SIZE (1ULL << 30) /* 1 GiB */
+#define MAX_POOLS 16
+#define NAME_MAX_LEN 256
+
+static const char *conf_path;
+static rados_t cluster;
+
+static void die(const char *what, int r) {
+  fprintf(stderr, "floor: %s failed: %s (%d)\n", what, strerror(-r), r);
+  exit(1);
+}
+
+static void *xmalloc(size_t size) {
+  void *p = malloc(size ? size : 1);
+  if (p == NULL) die("malloc", -ENOMEM);
+  return p;
+}
+
+static void *xrealloc(void *p, size_t size) {
+  p = realloc(p, size ? size : 1);
+  if (p == NULL) die("realloc", -ENOMEM);
+  return p;
+}
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static const char *env_or(const char *name, const char *fallback) {
+  const char *v = getenv(name);
+  return v && *v ? v : fallback;
+}
+
+/* Same rule as bench/core: discard the first N/20 runs, at least 5, at most 25. */
+static int warmup_for(int n) {
+  int w = n / 20;
+  return w < 5 ? 5 : w > 25 ? 25 : w;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples, as bench/core/report.ts computes it. */
+static double pct(const double *sorted, long n, double p) {
+  if (n == 0) return 0;
+  long rank = (long)((p / 100.0) * n + 0.999999999);
+  if (rank < 1) rank = 1;
+  if (rank > n) rank = n;
+  return sorted[rank - 1];
+}
+
+/* ---- connect: native/src/connect.cc ConnectWorker ---- */
+
+static rados_t do_connect(void) {
+  char user[160], timeout[32];
+  snprintf(user, sizeof(user), "client.%s", env_or("CEPH_ID", "admin"));
+  snprintf(timeout, sizeof(timeout), "%g", atof(env_or("CEPH_TIMEOUT_SECONDS", "10")));
+  rados_t c;
+  int r = rados_create2(&c, "ceph", user, 0);
+  if (r < 0) die("rados_create2", r);
+  if ((r = rados_conf_read_file(c, conf_path)) < 0) die("rados_conf_read_file", r);
+  const char *settings[][2] = {
+      {"keyring", env_or("CEPH_KEYRING", "")},
+      {"mon_host", env_or("CEPH_MON_HOST", "")},
+      {"key", env_or("CEPH_KEY", "")},
+      {"rados_mon_op_timeout", timeout},
+      {"rados_osd_op_timeout", timeout},
+      {"client_mount_timeout", timeout},
+      {"log_to_stderr", "false"},
+      {"err_to_stderr", "false"},
+  };
+  for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+    if (!*settings[i][1]) continue;
+    if ((r = rados_conf_set(c, settings[i][0], settings[i][1])) < 0) die("rados_conf_set", r);
+  }
+  if ((r = rados_connect(c)) < 0) die("rados_connect", r);
+  return c;
+}
+
+/* ---- ioctx cache: native/src/cluster_state.cc GetIoctx, one per pool ---- */
+
+struct pool {
+  char name[NAME_MAX_LEN];
+  rados_ioctx_t io;
+  atomic_size_t list_hint; /* Ioctx::list_hint: last image count seen */
+};
+
+static struct pool pools[MAX_POOLS];
+static int n_pools;
+
+/* Called before any op thread starts, so it needs no lock; the threads then
+ * share the ioctx, as the addon's libuv threads share its cached one. */
+static int get_pool(const char *name, struct pool **out) {
+  for (int i = 0; i < n_pools; i++) {
+    if (strcmp(pools[i].name, name) == 0) return *out = &pools[i], 0;
+  }
+  if (n_pools == MAX_POOLS) return -ENOSPC;
+  struct pool *p = &pools[n_pools];
+  int r = rados_ioctx_create(cluster, name, &p->io);
+  if (r < 0) return r;
+  rados_ioctx_set_namespace(p->io, "");
+  snprintf(p->name, sizeof(p->name), "%s", name);
+  atomic_init(&p->list_hint, 0);
+  n_pools++;
+  *out = p;
+  return 0;
+}
+
+static void drop_pools(void) {
+  for (int i = 0; i < n_pools; i++) rados_ioctx_destroy(pools[i].io);
+  n_pools = 0;
+}
+
+/* ---- list: native/src/images.cc ListImagesWorker::Run ---- */
+
+static atomic_long erange_retries;
+
+/* On success *specs holds *count entries; free with free_specs. */
+static int list_specs(struct pool *p, rbd_image_spec_t **specs, size_t *count) {
+  size_t hint = atomic_load(&p->list_hint);
+  size_t max = hint + 64 > 256 ? hint + 64 : 256;
+  rbd_image_spec_t *s = NULL;
+  int r;
+  for (;;) {
+    s = xrealloc(s, sizeof(*s) * max);
+    r = rbd_list2(p->io, s, &max); /* -ERANGE sets max to what it needs */
+    if (r != -ERANGE) break;
+    atomic_fetch_add(&erange_retries, 1);
+  }
+  if (r < 0) {
+    free(s);
+    return r;
+  }
+  atomic_store(&p->list_hint, max);
+  *specs = s;
+  *count = max;
+  return 0;
+}
+
+static void free_specs(rbd_image_spec_t *specs, size_t count) {
+  rbd_image_spec_list_cleanup(specs, count);
+  free(specs);
+}
+
+/* ---- stat: native/src/images.cc StatImageWorker::Run + Collect ---- */
+
+static int stat_image(rados_ioctx_t io, const char *name, const char **what) {
+  rbd_image_t image;
+  int r = rbd_open_read_only(io, name, &image, NULL);
+  if (r < 0) return *what = "rbd_open_read_only", r;
+
+  rbd_image_info_t info;
+  uint64_t features, stripe_unit, stripe_count;
+  char id[128];
+  struct timespec created;
+  rbd_snap_info_t *snaps = NULL;
+  rbd_image_watcher_t *watchers = NULL;
+  int max_snaps = 16;
+  size_t max_watchers = 8;
+
+  if ((r = rbd_stat(image, &info, sizeof(info))) < 0) {
+    *what = "rbd_stat";
+    goto out;
+  }
+  if ((r = rbd_get_features(image, &features)) < 0) {
+    *what = "rbd_get_features";
+    goto out;
+  }
+  if ((r = rbd_get_stripe_unit(image, &stripe_unit)) < 0) {
+    *what = "rbd_get_stripe_unit";
+    goto out;
+  }
+  if ((r = rbd_get_stripe_count(image, &stripe_count)) < 0) {
+    *what = "rbd_get_stripe_count";
+    goto out;
+  }
+  (void)rbd_get_data_pool_id(image);
+  if ((r = rbd_get_id(image, id, sizeof(id))) < 0) {
+    *what = "rbd_get_id";
+    goto out;
+  }
+  if ((r = rbd_get_create_timestamp(image, &created)) < 0) {
+    *what = "rbd_get_create_timestamp";
+    goto out;
+  }
+
+  snaps = xmalloc(sizeof(*snaps) * max_snaps);
+  while ((r = rbd_snap_list(image, snaps, &max_snaps)) == -ERANGE)
+    snaps = xrealloc(snaps, sizeof(*snaps) * max_snaps);
+  if (r < 0) {
+    *what = "rbd_snap_list";
+    goto out;
+  }
+  rbd_snap_list_end(snaps);
+
+  watchers = xmalloc(sizeof(*watchers) * max_watchers);
+  while ((r = rbd_watchers_list(image, watchers, &max_watchers)) == -ERANGE)
+    watchers = xrealloc(watchers, sizeof(*watchers) * max_watchers);
+  if (r < 0) {
+    *what = "rbd_watchers_list";
+    goto out;
+  }
+  rbd_watchers_list_cleanup(watchers, max_watchers);
+  r = 0;
+out:
+  free(snaps);
+  free(watchers);
+  rbd_close(image);
+  return r;
+}
+
+/* ---- stat helpers for list_images_detail ----
+ * A request hands its sorted page to a stat pool as one batch and waits; the
+ * pool's threads take the batch's names in order, so at most n_threads stats
+ * run at once, like the handler's 16 workers on libuv's 16 threads. */
+
+struct batch {
+  rados_ioctx_t io;
+  char **names;
+  int n, next, finished, stated, errors, first_error;
+  const char *first_what;
+  pthread_cond_t done;
+  struct batch *later;
+};
+
+struct stat_pool {
+  pthread_mutex_t mu;
+  pthread_cond_t work;
+  struct batch *head, *tail; /* batches with names not yet taken */
+  bool stop;
+  int n_threads;
+  pthread_t *threads;
+};
+
+static void *stat_worker(void *arg) {
+  struct stat_pool *sp = arg;
+  pthread_mutex_lock(&sp->mu);
+  for (;;) {
+    while (!sp->stop && sp->head == NULL) pthread_cond_wait(&sp->work, &sp->mu);
+    if (sp->head == NULL) break; /* stop, and nothing left */
+    struct batch *b = sp->head;
+    int i = b->next++;
+    if (b->next == b->n && (sp->head = b->later) == NULL) sp->tail = NULL;
+    pthread_mutex_unlock(&sp->mu);
+
+    const char *what = NULL;
+    int r = stat_image(b->io, b->names[i], &what);
+
+    pthread_mutex_lock(&sp->mu);
+    if (r == 0) {
+      b->stated++;
+    } else if (r != -ENOENT) { /* deleted meanwhile: drops out, as in the handler */
+      if (b->errors++ == 0) b->first_error = r, b->first_what = what;
+    }
+    if (++b->finished == b->n) pthread_cond_signal(&b->done);
+  }
+  pthread_mutex_unlock(&sp->mu);
+  return NULL;
+}
+
+static struct stat_pool *stat_pool_start(int n_threads) {
+  struct stat_pool *sp = xmalloc(sizeof(*sp));
+  memset(sp, 0, sizeof(*sp));
+  pthread_mutex_init(&sp->mu, NULL);
+  pthread_cond_init(&sp->work, NULL);
+  sp->n_threads = n_threads;
+  sp->threads = xmalloc(sizeof(pthread_t) * n_threads);
+  for (int i = 0; i < n_threads; i++) {
+    int r = pthread_create(&sp->threads[i], NULL, stat_worker, sp);
+    if (r != 0) die("pthread_create", -r);
+  }
+  return sp;
+}
+
+static void stat_pool_stop(struct stat_pool *sp) {
+  pthread_mutex_lock(&sp->mu);
+  sp->stop = true;
+  pthread_cond_broadcast(&sp->work);
+  pthread_mutex_unlock(&sp->mu);
+  for (int i = 0; i < sp->n_threads; i++) pthread_join(sp->threads[i], NULL);
+  free(sp->threads);
+  free(sp);
+}
+
+/* Stats names[0..n-1] on the pool; returns the number stated or -errno. */
+static int stat_all(struct stat_pool *sp, rados_ioctx_t io, char **names, int n, const char **what) {
+  if (n == 0) return 0;
+  struct batch b = {.io = io, .names = names, .n = n};
+  pthread_cond_init(&b.done, NULL);
+  pthread_mutex_lock(&sp->mu);
+  if (sp->tail) sp->tail->later = &b;
+  else sp->head = &b;
+  sp->tail = &b;
+  pthread_cond_broadcast(&sp->work);
+  while (b.finished < b.n) pthread_cond_wait(&b.done, &sp->mu);
+  pthread_mutex_unlock(&sp->mu);
+  pthread_cond_destroy(&b.done);
+  if (b.errors) return *what = b.first_what, b.first_error;
+  return b.stated;
+}
+
+/* ---- the ops ----
+ * Each returns 0 or -errno (naming the failed call in *what). index picks the
+ * image for create/delete: PREFIX-<index>, or the warm-up name PREFIX-w<j> for
+ * index -1-j. */
+
+struct caller {
+  struct stat_pool *stats; /* list_images_detail only */
+  long items;              /* result size of the last op */
+  double *samples;         /* throughput: successful op durations */
+  long n_samples, cap_samples;
+};
+
+static const char *op_pool_name, *prefix = "floor";
+static struct pool *op_pool;
+static int detail_limit = 100;
+
+static void image_name(char *out, size_t size, long index) {
+  if (index >= 0) snprintf(out, size, "%s-%ld", prefix, index);
+  else snprintf(out, size, "%s-w%ld", prefix, -1 - index);
+}
+
+/* native/src/pools.cc ListPoolsWorker::Run. The addon hands the JSON to JS to
+ * parse; counting pools is here only so the output can show what was listed. */
+static int op_list_pools(struct caller *c, long index, const char **what) {
+  (void)index;
+  const char *cmd[] = {"{\"prefix\": \"osd pool ls\", \"detail\": \"detail\", \"format\": \"json\"}"};
+  char *out = NULL, *status = NULL;
+  size_t out_len = 0, status_len = 0;
+  int r = rados_mon_command(cluster, cmd, 1, "", 0, &out, &out_len, &status, &status_len);
+  if (r >= 0) {
+    long pools_seen = 0;
+    static const char key[] = "\"pool_name\"";
+    for (const char *p = out, *end = out + out_len;
+         (p = memmem(p, end - p, key, sizeof(key) - 1)) != NULL; p += sizeof(key) - 1)
+      pools_seen++;
+    c->items = pools_seen;
+  }
+  rados_buffer_free(out);
+  rados_buffer_free(status);
+  if (r < 0) *what = "rados_mon_command";
+  return r < 0 ? r : 0;
+}
+
+static int op_list_images(struct caller *c, long index, const char **what) {
+  (void)index;
+  rbd_image_spec_t *specs;
+  size_t count;
+  int r = list_specs(op_pool, &specs, &count);
+  if (r < 0) return *what = "rbd_list2", r;
+  c->items = (long)count;
+  free_specs(specs, count);
+  return 0;
+}
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* functions/list-images/handler.ts with detail=true and no token: list, sort
+ * by name, stat the first page. */
+static int op_list_images_detail(struct caller *c, long index, const char **what) {
+  (void)index;
+  rbd_image_spec_t *specs;
+  size_t count;
+  int r = list_specs(op_pool, &specs, &count);
+  if (r < 0) return *what = "rbd_list2", r;
+  char **names = xmalloc(sizeof(char *) * count);
+  for (size_t i = 0; i < count; i++) names[i] = specs[i].name;
+  qsort(names, count, sizeof(char *), cmp_name);
+  int page = count < (size_t)detail_limit ? (int)count : detail_limit;
+  r = stat_all(c->stats, op_pool->io, names, page, what);
+  if (r >= 0) c->items = r;
+  free(names);
+  free_specs(specs, count);
+  return r < 0 ? r : 0;
+}
+
+/* native/src/images.cc CreateImageWorker::Run with the function's defaults:
+ * only the format is set, so features, order and striping come from the
+ * cluster's rbd_default_* settings. */
+static int create_image(const char *name, const char **what) {
+  rbd_image_options_t opts;
+  rbd_image_options_create(&opts);
+  int r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FORMAT, 2);
+  if (r < 0) {
+    rbd_image_options_destroy(opts);
+    return *what = "rbd_image_options_set", r;
+  }
+  r = rbd_create4(op_pool->io, name, IMAGE_SIZE, opts);
+  rbd_image_options_destroy(opts);
+  if (r < 0) *what = "rbd_create4";
+  return r;
+}
+
+static int remove_image(const char *name, const char **what) {
+  int r = rbd_remove(op_pool->io, name);
+  if (r < 0) *what = "rbd_remove";
+  return r;
+}
+
+static int op_create(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN];
+  image_name(name, sizeof(name), index);
+  return create_image(name, what);
+}
+
+/* create-image's create(): createImage, then statImage for the reply. */
+static int op_create_stat(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN];
+  image_name(name, sizeof(name), index);
+  int r = create_image(name, what);
+  return r < 0 ? r : stat_image(op_pool->io, name, what);
+}
+
+/* native/src/images.cc CreateImageWorker::Describe, which create-image now
+ * calls instead of a stat: read the id from rbd_id.<name>, then the header's
+ * omap keys in one read op. The values are not decoded: that is CPU work of a
+ * few hundred ns, and the floor only needs the round trips. */
+static int op_create_describe(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN], object[NAME_MAX_LEN + 16], buf[132];
+  image_name(name, sizeof(name), index);
+  int r = create_image(name, what);
+  if (r < 0) return r;
+
+  snprintf(object, sizeof(object), "rbd_id.%s", name);
+  if ((r = rados_read(op_pool->io, object, buf, sizeof(buf), 0)) < 0) return *what = "rados_read", r;
+  /* cls_rbd's string encoding: a little-endian u32 length, then the id. */
+  uint32_t id_len = (uint32_t)(unsigned char)buf[0] | (uint32_t)(unsigned char)buf[1] << 8 |
+                    (uint32_t)(unsigned char)buf[2] << 16 | (uint32_t)(unsigned char)buf[3] << 24;
+  if (r < 4 || id_len == 0 || id_len != (uint32_t)r - 4) return *what = "rbd_id decode", -EIO;
+  snprintf(object, sizeof(object), "rbd_header.%.*s", (int)id_len, buf + 4);
+
+  static const char *keys[] = {"size",        "order",        "features",    "create_timestamp",
+                               "stripe_unit", "stripe_count", "data_pool_id"};
+  rados_read_op_t op = rados_create_read_op();
+  rados_omap_iter_t iter = NULL;
+  int prval = 0;
+  rados_read_op_omap_get_vals_by_keys(op, keys, sizeof(keys) / sizeof(keys[0]), &iter, &prval);
+  r = rados_read_op_operate(op, op_pool->io, object, 0);
+  rados_release_read_op(op);
+  if (r == 0) r = prval;
+  if (r == 0) {
+    char *key, *val;
+    size_t len;
+    int found = 0;
+    while (rados_omap_get_next(iter, &key, &val, &len) == 0 && key) found++;
+    if (found < 4) r = -EIO; /* size, order, features, create_timestamp at least */
+  }
+  rados_omap_get_end(iter); /* allocated when the op was built, run or not */
+  if (r < 0) *what = "rados_read_op_operate (header omap)";
+  return r;
+}
+
+static int op_delete(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN];
+  image_name(name, sizeof(name), index);
+  return remove_image(name, what);
+}
+
+enum images { USES_NONE, MAKES_IMAGE, TAKES_IMAGE };
+
+static const struct op {
+  const char *name;
+  int (*run)(struct caller *, long, const char **);
+  int pool_args, extra_args; /* POOL [PREFIX], then optional LIMIT or COUNT */
+  enum images images;
+} ops[] = {
+    {"list_pools", op_list_pools, 0, 0, USES_NONE},
+    {"list_images", op_list_images, 1, 0, USES_NONE},
+    {"list_images_detail", op_list_images_detail, 1, 1, USES_NONE},
+    {"create", op_create, 2, 1, MAKES_IMAGE},
+    {"create_stat", op_create_stat, 2, 1, MAKES_IMAGE},
+    {"create_describe", op_create_describe, 2, 1, MAKES_IMAGE},
+    {"delete", op_delete, 2, 1, TAKES_IMAGE},
+};
+
+/* A warm-up run of op on the warm-up name for j: images it needs are made
+ * before it and images it makes are removed after it, both untimed. Returns
+ * the op's duration. */
+static double warm_up(const struct op *op, struct caller *c, int j) {
+  const char *what = NULL;
+  char name[NAME_MAX_LEN];
+  long index = -1 - j;
+  image_name(name, sizeof(name), index);
+  int r;
+  if (op->images == TAKES_IMAGE && (r = create_image(name, &what)) < 0) die(what, r);
+  double t0 = now_us();
+  if ((r = op->run(c, index, &what)) < 0) die(what, r);
+  double took = now_us() - t0;
+  if (op->images == MAKES_IMAGE && (r = remove_image(name, &what)) < 0) die(what, r);
+  return took;
+}
+
+static void print_erange(const struct op *op) {
+  if (op->run == op_list_images || op->run == op_list_images_detail)
+    printf(",\"erange_retries\":%ld", atomic_load(&erange_retries));
+}
+
+/* ---- latency ---- */
+
+static void run_latency(const struct op *op, int n, int stat_threads) {
+  struct caller c = {0};
+  if (op->run == op_list_images_detail) c.stats = stat_pool_start(stat_threads);
+  int w = warmup_for(n);
+  double first = 0;
+  for (int j = 0; j < w; j++) {
+    double took = warm_up(op, &c, j);
+    if (j == 0) first = took;
+  }
+  double *samples = xmalloc(sizeof(double) * n), *sorted = xmalloc(sizeof(double) * n);
+  const char *what = NULL;
+  for (int i = 0; i < n; i++) {
+    double t0 = now_us();
+    int r = op->run(&c, i, &what);
+    samples[i] = now_us() - t0;
+    if (r < 0) die(what, r);
+  }
+  if (c.stats) stat_pool_stop(c.stats);
+
+  double sum = 0;
+  for (int i = 0; i < n; i++) sum += sorted[i] = samples[i];
+  qsort(sorted, n, sizeof(double), cmp_double);
+  printf("{\"tool\":\"floor\",\"op\":\"%s\",\"mode\":\"latency\",\"n\":%d,\"warmup\":%d,"
+         "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,"
+         "\"min_us\":%.1f,\"max_us\":%.1f,\"first_us\":%.1f",
+         op->name, n, w, pct(sorted, n, 50), pct(sorted, n, 90), pct(sorted, n, 99), sum / n,
+         sorted[0], sorted[n - 1], first);
+  if (op->images == USES_NONE) printf(",\"items\":%ld", c.items);
+  print_erange(op);
+  if (strcmp(env_or("FLOOR_SAMPLES", "0"), "1") == 0) {
+    printf(",\"samples_us\":[");
+    for (int i = 0; i < n; i++) printf("%s%.1f", i ? "," : "", samples[i]);
+    printf("]");
+  }
+  printf("}\n");
+  free(samples);
+  free(sorted);
+}
+
+/* ---- throughput ---- */
+
+static const struct op *tp_op;
+static double tp_deadline;
+static long tp_limit = -1;        /* COUNT: names PREFIX-0 .. PREFIX-(limit-1) */
+static atomic_long tp_next;       /* next image index to take */
+static atomic_long tp_ops, tp_errors;
+static atomic_bool tp_exhausted;
+static pthread_barrier_t tp_start;
+static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The first error of each kind goes to stderr; a flood would only slow us. */
+static void report_error(const char *what, int r) {
+  static struct { const char *what; int r; } seen[16];
+  static int n_seen;
+  pthread_mutex_lock(&err_mu);
+  bool known = false;
+  for (int i = 0; i < n_seen; i++) known |= seen[i].r == r && strcmp(seen[i].what, what) == 0;
+  if (!known && n_seen < 16) {
+    seen[n_seen].what = what, seen[n_seen++].r = r;
+    fprintf(stderr, "floor: %s failed: %s (%d) (further ones counted only)\n", what, strerror(-r), r);
+  }
+  pthread_mutex_unlock(&err_mu);
+}
+
+static void *tp_thread(void *arg) {
+  struct caller *c = arg;
+  pthread_barrier_wait(&tp_start);
+  long ops_done = 0, errors = 0;
+  while (tp_deadline == 0 || now_us() < tp_deadline) {
+    long index = 0;
+    if (tp_op->images != USES_NONE) {
+      index = atomic_fetch_add(&tp_next, 1);
+      if (tp_limit >= 0 && index >= tp_limit) {
+        atomic_store(&tp_exhausted, true);
+        break;
+      }
+    }
+    const char *what = NULL;
+    double t0 = now_us();
+    int r = tp_op->run(c, index, &what);
+    double took = now_us() - t0;
+    if (r < 0) {
+      errors++;
+      report_error(what, r);
+      continue;
+    }
+    ops_done++;
+    if (c->n_samples == c->cap_samples) {
+      c->cap_samples = c->cap_samples ? 2 * c->cap_samples : 1024;
+      c->samples = xrealloc(c->samples, sizeof(double) * c->cap_samples);
+    }
+    c->samples[c->n_samples++] = took;
+  }
+  atomic_fetch_add(&tp_ops, ops_done);
+  atomic_fetch_add(&tp_errors, errors);
+  /* Return the end time: seconds runs to the last thread's end. */
+  double *end = xmalloc(sizeof(double));
+  *end = now_us();
+  return end;
+}
+
+static void run_throughput(const struct op *op, int concurrency, double seconds, int stat_threads) {
+  struct caller *callers = xmalloc(sizeof(struct caller) * concurrency);
+  memset(callers, 0, sizeof(struct caller) * concurrency);
+  struct stat_pool *shared = NULL;
+  if (op->run == op_list_images_detail) {
+    bool share = strcmp(env_or("FLOOR_STAT_SHARED", "0"), "1") == 0;
+    if (share) shared = stat_pool_start(stat_threads);
+    for (int i = 0; i < concurrency; i++)
+      callers[i].stats = share ? shared : stat_pool_start(stat_threads);
+  }
+  (void)warm_up(op, &callers[0], 0);
+
+  tp_op = op;
+  pthread_t *threads = xmalloc(sizeof(pthread_t) * concurrency);
+  int r = pthread_barrier_init(&tp_start, NULL, concurrency + 1);
+  if (r != 0) die("pthread_barrier_init", -r);
+  for (int i = 0; i < concurrency; i++) {
+    if ((r = pthread_create(&threads[i], NULL, tp_thread, &callers[i])) != 0) die("pthread_create", -r);
+  }
+  double start = now_us();
+  tp_deadline = seconds > 0 ? start + seconds * 1e6 : 0; /* 0: until COUNT is done */
+  pthread_barrier_wait(&tp_start); /* the deadline is set before any thread reads it */
+  double end = start;
+  for (int i = 0; i < concurrency; i++) {
+    void *ret;
+    pthread_join(threads[i], &ret);
+    if (*(double *)ret > end) end = *(double *)ret;
+    free(ret);
+  }
+  pthread_barrier_destroy(&tp_start);
+
+  long n = 0;
+  for (int i = 0; i < concurrency; i++) n += callers[i].n_samples;
+  double *all = xmalloc(sizeof(double) * n), sum = 0;
+  long k = 0;
+  for (int i = 0; i < concurrency; i++) {
+    for (long j = 0; j < callers[i].n_samples; j++) sum += all[k++] = callers[i].samples[j];
+    free(callers[i].samples);
+    if (callers[i].stats && callers[i].stats != shared) stat_pool_stop(callers[i].stats);
+  }
+  if (shared) stat_pool_stop(shared);
+  qsort(all, n, sizeof(double), cmp_double);
+
+  double elapsed = (end - start) / 1e6;
+  long ops_done = atomic_load(&tp_ops);
+  printf("{\"tool\":\"floor\",\"op\":\"%s\",\"mode\":\"throughput\",\"concurrency\":%d,"
+         "\"ops\":%ld,\"seconds\":%.3f,\"per_second\":%.1f,\"errors\":%ld,\"target_seconds\":%g,"
+         "\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f",
+         op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0,
+         atomic_load(&tp_errors), seconds, pct(all, n, 50), pct(all, n, 99), n ? sum / n : 0);
+  if (op->images != USES_NONE) {
+    long next = atomic_load(&tp_next);
+    if (tp_limit >= 0 && next > tp_limit) next = tp_limit;
+    printf(",\"next_index\":%ld", next);
+  }
+  if (tp_limit >= 0) printf(",\"exhausted\":%s", atomic_load(&tp_exhausted) ? "true" : "false");
+  print_erange(op);
+  printf("}\n");
+  free(all);
+  free(threads);
+  free(callers);
+}
+
+/* ---- prefill / purge: many creates or removes at once over the one connection ---- */
+
+static char **bulk_names;
+static long bulk_count;
+static atomic_long bulk_next, bulk_done, bulk_existing, bulk_errors;
+static bool bulk_remove;
+
+static void *bulk_thread(void *arg) {
+  (void)arg;
+  long i;
+  while ((i = atomic_fetch_add(&bulk_next, 1)) < bulk_count) {
+    const char *what = NULL;
+    int r = bulk_remove ? remove_image(bulk_names[i], &what) : create_image(bulk_names[i], &what);
+    if (r == 0) {
+      atomic_fetch_add(&bulk_done, 1);
+    } else if (r == -EEXIST && !bulk_remove) {
+      atomic_fetch_add(&bulk_existing, 1);
+    } else {
+      atomic_fetch_add(&bulk_errors, 1);
+      report_error(what, r);
+    }
+  }
+  return NULL;
+}
+
+static double run_bulk(int n_threads) {
+  pthread_t *threads = xmalloc(sizeof(pthread_t) * n_threads);
+  double t0 = now_us();
+  for (int i = 0; i < n_threads; i++) {
+    int r = pthread_create(&threads[i], NULL, bulk_thread, NULL);
+    if (r != 0) die("pthread_create", -r);
+  }
+  for (int i = 0; i < n_threads; i++) pthread_join(threads[i], NULL);
+  free(threads);
+  return (now_us() - t0) / 1e6;
+}
+
+static void run_prefill(long count, int n_threads) {
+  bulk_names = xmalloc(sizeof(char *) * count);
+  for (long i = 0; i < count; i++) {
+    bulk_names[i] = xmalloc(NAME_MAX_LEN);
+    image_name(bulk_names[i], NAME_MAX_LEN, i);
+  }
+  bulk_count = count;
+  double s = run_bulk(n_threads);
+  printf("{\"tool\":\"floor\",\"op\":\"prefill\",\"count\":%ld,\"created\":%ld,\"existing\":%ld,"
+         "\"errors\":%ld,\"threads\":%d,\"seconds\":%.3f,\"per_second\":%.1f}\n",
+         count, atomic_load(&bulk_done), atomic_load(&bulk_existing), atomic_load(&bulk_errors),
+         n_threads, s, s > 0 ? atomic_load(&bulk_done) / s : 0);
+  for (long i = 0; i < count; i++) free(bulk_names[i]);
+  free(bulk_names);
+}
+
+static void run_purge(int n_threads) {
+  rbd_image_spec_t *specs;
+  size_t count;
+  int r = list_specs(op_pool, &specs, &count);
+  if (r < 0) die("rbd_list2", r);
+  size_t len = strlen(prefix);
+  bulk_names = xmalloc(sizeof(char *) * count);
+  for (size_t i = 0; i < count; i++) {
+    char *name = specs[i].name;
+    if (strncmp(name, prefix, len) == 0 && name[len] == '-') bulk_names[bulk_count++] = name;
+  }
+  bulk_remove = true;
+  double s = run_bulk(n_threads);
+  printf("{\"tool\":\"floor\",\"op\":\"purge\",\"removed\":%ld,\"errors\":%ld,\"threads\":%d,"
+         "\"seconds\":%.3f,\"per_second\":%.1f}\n",
+         atomic_load(&bulk_done), atomic_load(&bulk_errors), n_threads, s,
+         s > 0 ? atomic_load(&bulk_done) / s : 0);
+  free(bulk_names); /* its names belong to specs */
+  free_specs(specs, count);
+}
+
+/* ---- main ---- */
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: floor latency    CONF OP N [ARGS]\n"
+          "       floor throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
+          "       floor prefill    CONF POOL PREFIX COUNT [THREADS]\n"
+          "       floor purge      CONF POOL PREFIX [THREADS]\n"
+          "OP [ARGS]: list_pools | list_images POOL | list_images_detail POOL [LIMIT]\n"
+          "         | create POOL PREFIX [COUNT] | create_stat POOL PREFIX [COUNT]\n"
+          "         | create_describe POOL PREFIX [COUNT] | delete POOL PREFIX [COUNT]\n"
+          "SECONDS 0: run until COUNT is done (create*, delete)\n"
+          "env: CEPH_ID CEPH_KEYRING CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS,\n"
+          "     FLOOR_STAT_THREADS (16) FLOOR_STAT_SHARED (0) FLOOR_SAMPLES (0)\n");
+  exit(2);
+}
+
+static long positive(const char *text, const char *what) {
+  char *end;
+  long v = strtol(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || v < 1) {
+    fprintf(stderr, "floor: %s must be a positive integer, not \"%s\"\n", what, text);
+    exit(2);
+  }
+  return v;
+}
+
+static void open_op_pool(void) {
+  int r = get_pool(op_pool_name, &op_pool);
+  if (r < 0) die("rados_ioctx_create", r);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) usage();
+  const char *mode = argv[1];
+  conf_path = argv[2];
+  int stat_threads = (int)positive(env_or("FLOOR_STAT_THREADS", "16"), "FLOOR_STAT_THREADS");
+
+  if (strcmp(mode, "prefill") == 0 || strcmp(mode, "purge") == 0) {
+    bool fill = strcmp(mode, "prefill") == 0;
+    if (argc < (fill ? 6 : 5) || argc > (fill ? 7 : 6)) usage();
+    op_pool_name = argv[3];
+    prefix = argv[4];
+    int threads = argc > (fill ? 6 : 5) ? (int)positive(argv[argc - 1], "THREADS") : 16;
+    cluster = do_connect();
+    open_op_pool();
+    if (fill) run_prefill(positive(argv[5], "COUNT"), threads);
+    else run_purge(threads);
+    long errors = atomic_load(&bulk_errors);
+    drop_pools();
+    rados_shutdown(cluster);
+    return errors ? 1 : 0;
+  }
+
+  bool latency = strcmp(mode, "latency") == 0;
+  if (!latency && strcmp(mode, "throughput") != 0) usage();
+  const char *op_name = argv[3];
+  int first_arg = latency ? 5 : 6; /* after N, or after CONCURRENCY SECONDS */
+  if (argc < first_arg) usage();
+  const struct op *op = NULL;
+  for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+    if (strcmp(ops[i].name, op_name) == 0) op = &ops[i];
+  if (op == NULL) usage();
+  int given = argc - first_arg;
+  if (given < op->pool_args || given > op->pool_args + op->extra_args) usage();
+  char **args = argv + first_arg;
+  if (op->pool_args >= 1) op_pool_name = args[0];
+  if (op->pool_args >= 2) prefix = args[1];
+  if (op->run == op_list_images_detail && given > 1) detail_limit = (int)positive(args[1], "LIMIT");
+  if (op->images != USES_NONE && given > 2 && !latency) tp_limit = positive(args[2], "COUNT");
+
+  cluster = do_connect();
+  if (op_pool_name) open_op_pool();
+  if (latency) {
+    run_latency(op, (int)positive(argv[4], "N"), stat_threads);
+  } else {
+    int concurrency = (int)positive(argv[4], "CONCURRENCY");
+    char *end;
+    double seconds = strtod(argv[5], &end);
+    if (*end != '\0' || !(seconds >= 0)) usage();
+    if (op->run == op_delete && tp_limit < 0) {
+      fprintf(stderr, "floor: throughput delete needs COUNT (images PREFIX-0 .. PREFIX-(COUNT-1))\n");
+      exit(2);
+    }
+    if (seconds == 0 && tp_limit < 0) {
+      fprintf(stderr, "floor: SECONDS 0 (run until COUNT is done) needs an op with COUNT\n");
+      exit(2);
+    }
+    run_throughput(op, concurrency, seconds, stat_threads);
+  }
+  fflush(stdout);
+  drop_pools();
+  rados_shutdown(cluster);
+  return 0;
+}

@@ -1,0 +1,178 @@
+/**
+ * Turns bench/compare/bench.ts's JSON lines into the markdown table (each
+ * figure with its ratio to the floor and to this project) and a JSON summary,
+ * with each issue-6 target marked met or missed.
+ *
+ *   node dist/bench/compare/report.js --meta META --md OUT.md --json OUT.json RUNS.jsonl
+ */
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { values, positionals } = parseArgs({
+  options: { meta: { type: 'string' }, md: { type: 'string' }, json: { type: 'string' } },
+  allowPositionals: true,
+});
+
+interface Latency {
+  p50_us: number;
+  p99_us: number;
+}
+interface Throughput {
+  per_second?: number;
+  skipped?: string;
+  non2xx?: number;
+  errors?: number;
+}
+interface Run {
+  op: string;
+  system: string;
+  latency?: Latency;
+  throughput?: Throughput;
+  metric?: string;
+  value?: number;
+  [key: string]: unknown;
+}
+
+const meta = Object.fromEntries(
+  fs
+    .readFileSync(values.meta!, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
+const runs: Run[] = positionals.flatMap((file) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Run),
+);
+
+const SYSTEMS = ['floor', 'project', 'express', 'dashboard', 'cli'];
+const LABEL: Record<string, string> = {
+  floor: 'floor (C, librbd)',
+  project: '**this project**',
+  express: 'bare express, constant JSON',
+  dashboard: 'Ceph dashboard API',
+  cli: 'rbd / ceph CLI',
+};
+
+function time(us: number | undefined): string {
+  if (us === undefined) return '—';
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)} s`;
+  if (us >= 1000) return `${(us / 1000).toFixed(us >= 1e5 ? 0 : 2)} ms`;
+  return `${Math.round(us)} µs`;
+}
+function rate(x: number | undefined): string {
+  if (x === undefined) return '—';
+  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
+}
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || b === 0) return '—';
+  const r = a / b;
+  return r >= 100 ? `${r.toFixed(0)}x` : `${r.toFixed(2)}x`;
+}
+
+const find = (op: string, system: string) => runs.find((r) => r.op === op && r.system === system && (r.latency || r.throughput));
+const metric = (op: string, name: string) => runs.find((r) => r.op === op && r.metric === name);
+
+const ops = [...new Set(runs.filter((r) => r.latency || r.throughput).map((r) => r.op))];
+const lines: string[] = [];
+lines.push(`# Side by side: floor, this project, the Ceph dashboard and the CLI (${meta.mode})`, '');
+lines.push(
+  `${meta.date} UTC; ${meta.nproc} vCPUs (${meta.cpu}), ${meta.memory}; ${meta.ceph}; Node.js ${meta.node}; git ${meta.git}. ` +
+    `One sandbox cluster (1 mon, 1 memstore OSD, 1 mgr with the dashboard) on loopback, shared by all. Load ${meta.load_before} before, ${meta.load_after} after; ${meta.wall_seconds} s in all.`,
+  '',
+  'Latency: p50 and p99 at concurrency 1 (HTTP on a kept-alive socket; the CLI spawns one process per operation). ' +
+    'Throughput: operations per second at concurrency 32 (autocannon for HTTP, 32 threads on one connection for the floor, 32 processes at a time for the CLI). ' +
+    'Ratios: a time against the floor\'s or this project\'s time (>1 is slower), a throughput against theirs (>1 is more).',
+  '',
+);
+const summaryRows: Record<string, unknown>[] = [];
+for (const op of ops) {
+  lines.push(`## ${op}`, '');
+  lines.push('| system | p50 | p99 | p50 / floor | p50 / project | ops/s at 32 | vs floor | vs project |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const floor = find(op, 'floor');
+  const project = find(op, 'project');
+  for (const system of SYSTEMS) {
+    const r = find(op, system);
+    if (!r) continue;
+    const thr = r.throughput?.per_second;
+    const note = r.throughput?.skipped ? ` (${r.throughput.skipped})` : r.throughput?.non2xx || r.throughput?.errors ? ` (${r.throughput.non2xx ?? 0} non-2xx, ${r.throughput.errors ?? 0} errors)` : '';
+    lines.push(
+      `| ${LABEL[system]} | ${time(r.latency?.p50_us)} | ${time(r.latency?.p99_us)} | ${ratio(r.latency?.p50_us, floor?.latency?.p50_us)} | ${ratio(r.latency?.p50_us, project?.latency?.p50_us)} | ${rate(thr)}${note} | ${ratio(thr, floor?.throughput?.per_second)} | ${ratio(thr, project?.throughput?.per_second)} |`,
+    );
+    summaryRows.push({ op, system, p50_us: r.latency?.p50_us, p99_us: r.latency?.p99_us, per_second: thr, ...r.throughput });
+  }
+  const dashRun = find(op, 'dashboard') as (Run & { pages?: number; pagesTimed?: number }) | undefined;
+  if (dashRun?.pages && dashRun.pagesTimed && dashRun.pagesTimed < dashRun.pages) {
+    lines.push('', `The dashboard lists in pages of 100 and stats every image: ${dashRun.pagesTimed} of its ${dashRun.pages} pages were timed and the time scaled to all ${dashRun.pages}.`);
+  }
+  const el = metric(op, 'eventLoopP99Ms');
+  if (el) lines.push('', `Event-loop delay p99 in the function process during its runs: ${el.value!.toFixed(1)} ms.`);
+  lines.push('');
+}
+
+const cold = runs.find((r) => r.metric === 'coldStartMs') as (Run & { p50: number; max: number }) | undefined;
+const rss = runs.find((r) => r.metric === 'rssKiB') as (Run & { idle: number; idleExpress: number; afterWarmup: number; loaded: number[]; growthAfterWarmup: number }) | undefined;
+const mb = (kib: number) => `${((kib * 1024) / 1e6).toFixed(1)} MB`;
+if (cold && rss) {
+  lines.push('## A function process (list-pools)', '');
+  lines.push('| measure | value |', '| --- | ---: |');
+  lines.push(`| cold start: spawn to the first 200 (cluster up), p50 / max | ${cold.p50.toFixed(0)} ms / ${cold.max.toFixed(0)} ms |`);
+  lines.push(`| idle RSS (bare express process: ${mb(rss.idleExpress)}) | ${mb(rss.idle)} |`);
+  lines.push(`| RSS after a warm-up load | ${mb(rss.afterWarmup)} |`);
+  lines.push(`| RSS after each further load at 32 | ${rss.loaded.map(mb).join(', ')} |`);
+  lines.push('');
+}
+
+// ---- targets ----
+type Target = { target: string; value: string; met: boolean | undefined };
+const targets: Target[] = [];
+const get = (op: string, system: string) => find(op, system);
+{
+  const p = get('list-pools', 'project')?.throughput?.per_second;
+  const d = get('list-pools', 'dashboard')?.throughput?.per_second;
+  const e = get('list-pools', 'express')?.throughput?.per_second;
+  targets.push({ target: 'list-pools throughput ≥ 10× the dashboard\'s', value: ratio(p, d), met: p !== undefined && d !== undefined ? p >= 10 * d : undefined });
+  targets.push({ target: 'list-pools throughput ≥ 70% of bare express', value: e && p ? `${((100 * p) / e).toFixed(0)}%` : '—', met: p !== undefined && e !== undefined ? p >= 0.7 * e : undefined });
+}
+for (const op of ['create-image', 'delete-image']) {
+  const p = get(op, 'project')?.latency?.p50_us;
+  const f = get(op, 'floor')?.latency?.p50_us;
+  const d = get(op, 'dashboard')?.latency?.p50_us;
+  const c = get(op, 'cli')?.latency?.p50_us;
+  targets.push({ target: `${op} p50 ≤ 1.15× the floor`, value: ratio(p, f), met: p !== undefined && f !== undefined ? p <= 1.15 * f : undefined });
+  targets.push({
+    target: `${op} p50 below the dashboard's and the CLI's`,
+    value: `${time(p)} vs ${time(d)} / ${time(c)}`,
+    met: p !== undefined && d !== undefined && c !== undefined ? p < d && p < c : undefined,
+  });
+}
+{
+  const op = ops.includes('list-images bench-10k') ? 'list-images bench-10k' : 'list-images bench-1k';
+  const p = get(op, 'project')?.latency?.p50_us;
+  const f = get(op, 'floor')?.latency?.p50_us;
+  const d = get(op, 'dashboard')?.latency?.p50_us;
+  targets.push({ target: `${op}, names: p50 ≤ 2× the floor`, value: ratio(p, f), met: p !== undefined && f !== undefined ? p <= 2 * f : undefined });
+  targets.push({ target: `${op}, names: ≥ 10× faster than the dashboard in pages`, value: ratio(d, p), met: p !== undefined && d !== undefined ? d >= 10 * p : undefined });
+}
+if (cold) targets.push({ target: 'cold start to the first 200 < 400 ms (p50)', value: `${cold.p50.toFixed(0)} ms`, met: cold.p50 < 400 });
+if (rss) {
+  targets.push({ target: 'idle RSS < 80 MB', value: mb(rss.idle), met: (rss.idle * 1024) / 1e6 < 80 });
+  const last = rss.loaded.at(-1)!;
+  targets.push({
+    target: 'no RSS growth under load after warm-up (last load within 5% of the warm-up)',
+    value: `${rss.growthAfterWarmup >= 0 ? '+' : ''}${((100 * rss.growthAfterWarmup) / rss.afterWarmup).toFixed(1)}%`,
+    met: last <= rss.afterWarmup * 1.05,
+  });
+}
+lines.push('## Targets', '', '| target | measured | met |', '| --- | ---: | :---: |');
+for (const t of targets) lines.push(`| ${t.target} | ${t.value} | ${t.met === undefined ? '—' : t.met ? 'yes' : '**no**'} |`);
+lines.push('');
+
+fs.writeFileSync(values.md!, lines.join('\n'));
+fs.writeFileSync(values.json!, `${JSON.stringify({ meta, rows: summaryRows, cold, rss, targets, runs }, null, 1)}\n`);
+process.stdout.write(lines.join('\n'));

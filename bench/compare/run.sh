@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark: every operation by the librbd floor (a C
+# program), by this project (function processes over HTTP), by the Ceph
+# dashboard's REST API and by the rbd/ceph CLIs, on one sandbox cluster with
+# a mgr and the dashboard, in one run. Writes bench/results/compare.{md,json}.
+#
+#   npm run bench                 # full: pools of 1,000 and 10,000 images; under 10 min
+#   npm run bench -- --quick      # CI smoke: smaller counts, no 10,000 pool; under 2 min
+#   npm run bench -- --out DIR
+#
+# --quick writes to bench/results/quick.tmp/ unless --out is given. Every
+# figure is reported as a ratio to the floor and to this project, measured in
+# the same run; CI asserts no timings.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+mode=full out=
+while (($#)); do
+  case $1 in
+    --quick) mode=quick; out=${out:-bench/results/quick.tmp} ;;
+    --out) out=${2:?--out needs a directory}; shift ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1" ;;
+  esac
+  shift
+done
+out=${out:-bench/results}
+
+t_start=$SECONDS
+work=$(mktemp -d /tmp/rbd-bench-compare.XXXXXX)
+sandbox=$work/cluster
+drv_pid=
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $drv_pid ]] && kill -0 "$drv_pid" 2>/dev/null; then kill -TERM "$drv_pid"; wait "$drv_pid" || true; fi
+  [[ -e $sandbox ]] && { bash test/sandbox/cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"; }
+  rm -rf -- "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- build (before the cluster, so a build error costs no boot) ----
+[[ -f native/build/Release/rbd_native.node ]] || die "native addon not built; run: npm run build:native"
+log "building the TypeScript and the floor"
+node node_modules/typescript/bin/tsc -p tsconfig.json
+gcc -O2 -Wall -pthread -o "$work/floor" bench/compare/floor.c -lrados -lrbd
+
+# ---- cluster with mgr and dashboard ----
+unset CEPH_ID CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS CEPH_ARGS NODE_OPTIONS K_SINK
+unset RBD_API_TOKEN RBD_POOLS RBD_MAX_IMAGE_SIZE exec_timeout max_inflight port PORT
+export OPENFAAS_SECRETS_DIR=$work/no-secrets
+log "booting a sandbox cluster with the dashboard in $sandbox"
+eval "$(bash test/sandbox/cluster.sh up "$sandbox" --dashboard)"
+export CEPH_CONF CEPH_KEYRING DASHBOARD_URL DASHBOARD_USER DASHBOARD_PASSWORD_FILE
+ceph_cli=(ceph -c "$CEPH_CONF" --connect-timeout 20)
+
+pools=(bench-100=100 bench-1k=1000)
+[[ $mode == full ]] && pools+=(bench-10k=10000)
+for spec in "${pools[@]}"; do
+  pool=${spec%=*} count=${spec#*=}
+  t=$SECONDS
+  "${ceph_cli[@]}" osd pool create "$pool" 8 8 >/dev/null 2>&1
+  timeout 120 rbd -c "$CEPH_CONF" pool init "$pool"
+  timeout 600 "$work/floor" prefill "$CEPH_CONF" "$pool" img "$count" 16 >/dev/null
+  log "pool $pool: $count images in $((SECONDS - t)) s"
+done
+
+# ---- machine and cluster facts ----
+meta=$work/meta.env
+{
+  echo "date=$(date -u '+%Y-%m-%d %H:%M:%S')"
+  echo "mode=$mode"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  echo "memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "ceph=$(ceph --version | sed 's/ (.*)//')"
+  echo "node=$(node --version)"
+  echo "git=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- shared functions native bench 2>/dev/null || echo ' + uncommitted changes')"
+  echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$meta"
+
+# ---- runs ----
+timeout 1200 node dist/bench/compare/bench.js --floor "$work/floor" --mode "$mode" >"$work/runs.jsonl" &
+drv_pid=$!
+wait "$drv_pid"
+drv_pid=
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
+echo "wall_seconds=$((SECONDS - t_start))" >>"$meta"
+
+mkdir -p "$out"
+node dist/bench/compare/report.js --meta "$meta" --md "$out/compare.md" --json "$out/compare.json" "$work/runs.jsonl"
+log "wrote $out/compare.md and $out/compare.json in $((SECONDS - t_start)) s"
