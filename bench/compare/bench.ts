@@ -162,26 +162,27 @@ interface Proc {
   base: string;
 }
 
-async function waitOk(base: string, timeoutMs = 30_000): Promise<number> {
+async function waitOk(base: string, path: string, timeoutMs = 30_000): Promise<number> {
   const started = process.hrtime.bigint();
   for (;;) {
-    const status = await request(base, { method: 'GET', path: '/' }).catch(() => 0);
+    const status = await request(base, { method: 'GET', path }).catch(() => 0);
     if (status === 200) return Number(process.hrtime.bigint() - started) / 1e6;
     if (Number(process.hrtime.bigint() - started) / 1e6 > timeoutMs) throw new Error(`${base}: no 200 within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
 
-async function startProcess(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc & { coldMs: number }> {
+/** Starts a process and times it to its first 200 on `path` (list-pools' own answer for cold starts). */
+async function startProcess(script: string, argv: string[], readyPath = '/_/ready'): Promise<Proc & { coldMs: number }> {
   const port = await freePort();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbd-bench-fn-'));
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [path.join(root, script), ...argv], {
-    env: { ...process.env, PORT: String(port), TMPDIR: tmp, ...env },
+    env: { ...process.env, PORT: String(port), TMPDIR: tmp },
     stdio: ['ignore', fs.openSync(path.join(tmp, 'out.log'), 'a'), 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  await waitOk(base);
+  await waitOk(base, readyPath);
   return { child, base, coldMs: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
   for (const name of ['list-pools', 'list-images', 'create-image', 'delete-image']) {
     fns[name] = await startProcess('dist/shared/runtime/main.js', [name]);
   }
-  const express = await startProcess('dist/bench/compare/express-floor.js', []);
+  const express = await startProcess('dist/bench/compare/express-floor.js', [], '/');
 
   const ok2xx = (s: number) => s >= 200 && s < 300;
 
@@ -364,7 +365,7 @@ async function main(): Promise<void> {
     log('function process: cold starts and memory');
     const cold: number[] = [];
     for (let i = 0; i < N.cold; i++) {
-      const p = await startProcess('dist/shared/runtime/main.js', ['list-pools']);
+      const p = await startProcess('dist/shared/runtime/main.js', ['list-pools'], '/');
       cold.push(p.coldMs);
       await stop(p);
     }
@@ -372,7 +373,7 @@ async function main(): Promise<void> {
     emit({ op: 'process', system: 'project', metric: 'coldStartMs', p50: percentile(cs, 50), max: cs.at(-1), samples: cold });
 
     const fn = await startProcess('dist/shared/runtime/main.js', ['list-pools']);
-    const expressFresh = await startProcess('dist/bench/compare/express-floor.js', []);
+    const expressFresh = await startProcess('dist/bench/compare/express-floor.js', [], '/');
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idle = rssKiB(fn);
     const idleExpress = rssKiB(expressFresh);
