@@ -104,7 +104,7 @@ for (const op of ops) {
     lines.push(
       `| ${LABEL[system]} | ${time(r.latency?.p50_us)} | ${time(r.latency?.p99_us)} | ${ratio(r.latency?.p50_us, floor?.latency?.p50_us)} | ${ratio(r.latency?.p50_us, project?.latency?.p50_us)} | ${rate(thr)}${note} | ${ratio(thr, floor?.throughput?.per_second)} | ${ratio(thr, project?.throughput?.per_second)} |`,
     );
-    summaryRows.push({ op, system, p50_us: r.latency?.p50_us, p99_us: r.latency?.p99_us, per_second: thr, ...r.throughput });
+    summaryRows.push({ op, system, p50_us: r.latency?.p50_us, p99_us: r.latency?.p99_us, per_second: thr, throughput: r.throughput });
   }
   const dashRun = find(op, 'dashboard') as (Run & { pages?: number; pagesTimed?: number }) | undefined;
   if (dashRun?.pages && dashRun.pagesTimed && dashRun.pagesTimed < dashRun.pages) {
