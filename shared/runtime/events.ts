@@ -4,8 +4,18 @@
  * event on Knative), and a change it made can be announced to K_SINK.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { CloudEvent, HTTP, ValidationError, type CloudEventV1 } from 'cloudevents';
+import type { CloudEvent, CloudEventV1 } from 'cloudevents';
 import { HttpError } from './status';
+
+/**
+ * The SDK (with its JSON-schema validator) is loaded on the first event, not
+ * at start-up: most calls are plain HTTP, and cold start and idle memory count.
+ */
+let loaded: typeof import('cloudevents') | undefined;
+function sdk(): typeof import('cloudevents') {
+  loaded ??= require('cloudevents') as typeof import('cloudevents');
+  return loaded;
+}
 
 /** What a function declares about events: functions/<name>/handler.ts `events`. */
 export interface FunctionEvents {
@@ -44,13 +54,13 @@ export function readCloudEvent(headers: IncomingHttpHeaders, body: unknown): Clo
   }
   let event: CloudEventV1<unknown>;
   try {
-    const parsed = HTTP.toEvent<unknown>({ headers, body });
+    const parsed = sdk().HTTP.toEvent<unknown>({ headers, body });
     if (Array.isArray(parsed)) throw new HttpError(400, 'BadRequest', 'Batched CloudEvents are not accepted: send one event per request.');
     event = parsed;
     (event as CloudEvent<unknown>).validate();
   } catch (err) {
     if (err instanceof HttpError) throw err;
-    const problems = err instanceof ValidationError && Array.isArray(err.errors) ? err.errors.map(describeProblem).join('; ') : (err as Error).message;
+    const problems = err instanceof sdk().ValidationError && Array.isArray(err.errors) ? err.errors.map(describeProblem).join('; ') : (err as Error).message;
     throw new HttpError(400, 'BadRequest', `Not a valid CloudEvent: ${problems}.`, { cloudEvent: 'invalid' });
   }
   if (event.specversion !== '1.0') {
@@ -90,7 +100,7 @@ export function subjectOf(...candidates: unknown[]): string | undefined {
 
 /** The event for a function's answer: its reply type and data, or rbd.error with the Status. */
 export function answerEvent(functionName: string, events: FunctionEvents, status: number, body: unknown, request?: unknown): CloudEvent<unknown> {
-  return new CloudEvent<unknown>({
+  return new (sdk().CloudEvent)<unknown>({
     type: status < 400 ? events.replies : ERROR_EVENT_TYPE,
     source: eventSource(functionName),
     subject: subjectOf(body, request),
@@ -101,6 +111,6 @@ export function answerEvent(functionName: string, events: FunctionEvents, status
 
 /** Binary mode, as Knative sends and expects replies. */
 export function toBinary(event: CloudEvent<unknown>): { headers: Record<string, string>; body: string } {
-  const message = HTTP.binary(event);
+  const message = sdk().HTTP.binary(event);
   return { headers: message.headers as Record<string, string>, body: String(message.body ?? '') };
 }
