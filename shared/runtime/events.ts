@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloudEvent, CloudEventV1 } from 'cloudevents';
+import { isPlainObject } from './params';
 import { HttpError } from './status';
 
 /**
@@ -33,18 +34,19 @@ const REQUIRED = ['specversion', 'id', 'source', 'type'];
 
 /** A request that claims to be a CloudEvent: ce-* headers (binary mode) or a structured content type. */
 export function isCloudEventRequest(headers: IncomingHttpHeaders): boolean {
-  const type = String(headers['content-type'] ?? '').toLowerCase();
+  const type = contentType(headers);
   return type.startsWith(STRUCTURED) || type.startsWith(BATCH) || Object.keys(headers).some((h) => h.startsWith('ce-'));
 }
 
 /** The CloudEvent in a request, validated; a 400 that says what is wrong otherwise. */
 export function readCloudEvent(headers: IncomingHttpHeaders, body: unknown): CloudEventV1<unknown> {
-  if (String(headers['content-type'] ?? '').toLowerCase().startsWith(BATCH)) {
+  const type = contentType(headers);
+  if (type.startsWith(BATCH)) {
     throw new HttpError(400, 'BadRequest', 'Batched CloudEvents are not accepted: send one event per request.');
   }
   // The SDK makes up an id (and time) when they are missing; the spec requires the sender's.
-  const structured = String(headers['content-type'] ?? '').toLowerCase().startsWith(STRUCTURED);
-  const given = (name: string) => (structured ? isObject(body) && body[name] !== undefined && body[name] !== '' : Boolean(headers[`ce-${name}`]));
+  const structured = type.startsWith(STRUCTURED);
+  const given = (name: string) => (structured ? isPlainObject(body) && body[name] !== undefined && body[name] !== '' : Boolean(headers[`ce-${name}`]));
   const missing = REQUIRED.filter((name) => !given(name));
   if (missing.length > 0) {
     throw new HttpError(400, 'BadRequest', `Not a valid CloudEvent: missing the required attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`, {
@@ -69,8 +71,8 @@ export function readCloudEvent(headers: IncomingHttpHeaders, body: unknown): Clo
   return event;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function contentType(headers: IncomingHttpHeaders): string {
+  return String(headers['content-type'] ?? '').toLowerCase();
 }
 
 function describeProblem(problem: unknown): string {

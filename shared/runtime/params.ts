@@ -8,12 +8,17 @@ import { validateName, validateNamespace, validateSize } from '../validation';
 import type { FunctionEvent } from './context';
 import { HttpError } from './status';
 
+/** A JSON object: not null, not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export class Params {
   private readonly values: Record<string, unknown>;
 
   constructor(event: FunctionEvent) {
     const body = event.body;
-    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+    if (body !== undefined && !isPlainObject(body)) {
       throw new HttpError(400, 'BadRequest', 'The request body must be a JSON object.');
     }
     this.values = { ...event.query, ...(body as Record<string, unknown> | undefined) };

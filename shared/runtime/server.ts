@@ -15,6 +15,7 @@ import { FunctionContext, type FunctionEvent, type FunctionModule } from './cont
 import { Deliveries } from './delivery';
 import { answerEvent, isCloudEventRequest, readCloudEvent, toBinary } from './events';
 import type { Metrics } from './metrics';
+import { isPlainObject } from './params';
 import type { RuntimeSettings } from './settings';
 import { HttpError, failure, statusOf, type Status } from './status';
 
@@ -404,10 +405,6 @@ export class Runtime {
 /** Statuses a sender should retry: the same request may succeed later. */
 function isTransient(code: number): boolean {
   return code === 408 || code === 429 || code >= 500;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function digest(text: string): Buffer {
