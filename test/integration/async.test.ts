@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { rbd, uniqueName } from '../helpers/ceph';
-import { freePort, waitFor } from '../helpers/containers';
+import { freePort, waitFor } from '../helpers/net';
 import { call, startGateway, type TestGateway } from '../helpers/gateway';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildImages, engineRun, freePort, inspectImage, waitFor } from '../helpers/containers';
+import { buildImages, engineRun, inspectImage } from '../helpers/containers';
+import { freePort, waitFor } from '../helpers/net';
 import { call } from '../helpers/gateway';
 
 const TAG = process.env.TAG ?? 'dev';

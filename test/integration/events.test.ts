@@ -8,7 +8,7 @@
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
 import type { CephConfig } from '../../shared/config';
 import { adminKey, rbd, uniqueName } from '../helpers/ceph';
-import { freePort } from '../helpers/containers';
+import { freePort } from '../helpers/net';
 import { call, startGateway, type TestGateway } from '../helpers/gateway';
 import { startReceiver, type Received, type Receiver } from '../helpers/receiver';
 
