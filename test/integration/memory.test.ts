@@ -40,15 +40,9 @@ function settledRssMb(): number {
 test(`${CALLS} stat calls leave RSS within ${ALLOWED_GROWTH_MB} MB`, async () => {
   expect(global.gc).toBeDefined(); // run under node --expose-gc, as npm test does
   await statMany(2_000); // warm-up: librbd caches, malloc arenas, JIT
-  // Four blocks; the lowest reading is the baseline, so a one-off jump (the
-  // jest process also holds what earlier test files left) is not taken for
-  // a leak, while a leak grows block after block.
-  const readings = [settledRssMb()];
-  for (let block = 0; block < 4; block++) {
-    await statMany(CALLS / 4);
-    readings.push(settledRssMb());
-  }
-  const growth = readings.at(-1)! - Math.min(...readings);
-  process.stderr.write(`stat x${CALLS}: RSS ${readings.map((mb) => mb.toFixed(1)).join(' -> ')} MB\n`);
-  expect(growth).toBeLessThan(ALLOWED_GROWTH_MB);
+  const before = settledRssMb();
+  await statMany(CALLS);
+  const after = settledRssMb();
+  process.stderr.write(`stat x${CALLS}: RSS ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB\n`);
+  expect(after - before).toBeLessThan(ALLOWED_GROWTH_MB);
 }, 180_000);
