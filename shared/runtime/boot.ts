@@ -10,7 +10,7 @@ import type { CephConfig } from '../config';
 import { CephConnection } from './connection';
 import { createLogger } from './logger';
 import { Metrics } from './metrics';
-import { Runtime } from './server';
+import type { Runtime } from './server';
 import { loadRuntimeSettings, type RuntimeSettings } from './settings';
 
 export interface BootOptions {
@@ -52,6 +52,11 @@ export async function boot(options: BootOptions): Promise<Booted> {
       if (ready) runtime?.writeLockFile();
     },
   });
+  // The handshake runs on the libuv pool: start it, then load the HTTP stack
+  // (express and its tree, the slowest part of a cold start) meanwhile.
+  // Nothing awaits before the runtime exists, so onReadyChange finds it.
+  void connection.start(); // the lock file is written when it first connects
+  const { Runtime } = require('./server') as typeof import('./server');
   runtime = new Runtime({ settings, connection, metrics, logger });
   const app = runtime.createApp();
   options.mount(app, runtime);
@@ -59,7 +64,6 @@ export async function boot(options: BootOptions): Promise<Booted> {
   const server = await runtime.listen(app, settings.port, options.host);
   const port = (server.address() as { port: number }).port;
   logger.info({ port, execTimeoutMs: settings.execTimeoutMs, maxInflight: settings.maxInflight }, 'listening');
-  void connection.start(); // the lock file is written when it first connects
 
   if (options.handleSignals !== false) {
     const stop = (signal: string) => {
