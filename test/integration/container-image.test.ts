@@ -34,12 +34,12 @@ function cephDir(withKeyring: boolean): string {
   return dir;
 }
 
-async function start(image: string, etcCeph: string): Promise<{ id: string; url: string }> {
+async function start(image: string, etcCeph: string, command: string[] = []): Promise<{ id: string; url: string }> {
   const port = await freePort();
   const id = await engineRun(
     'run', '--detach', '--network=host', '--read-only', '--tmpfs', '/tmp:rw,size=16m', '--user', '1000:1000',
     '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-    '--volume', `${etcCeph}:/etc/ceph:ro`, '--env', `port=${port}`, '--env', 'CEPH_TIMEOUT_SECONDS=5', image,
+    '--volume', `${etcCeph}:/etc/ceph:ro`, '--env', `port=${port}`, '--env', 'CEPH_TIMEOUT_SECONDS=5', image, ...command,
   );
   containers.push(id);
   return { id, url: `http://127.0.0.1:${port}` };
@@ -67,12 +67,14 @@ describe('the base image', () => {
     expect((base.Healthcheck ?? base.Config.Healthcheck)?.Test?.join(' ')).toContain('/_/health');
   });
 
-  test('holds no compiler, no -dev package and no TypeScript sources', async () => {
+  test('holds no compiler, no -dev package, no TypeScript sources and no node_modules: only the bundles and the addon', async () => {
     const found = await engineRun(
       'run', '--rm', '--network=none', `rbd-functions/base:${TAG}`, 'sh', '-c',
-      'for c in cc gcc g++ c++ make python3; do command -v $c; done; dpkg-query -W -f "\\${Package}\\n" | grep -E -e "-dev$" -e "^(gcc|g\\+\\+|cpp)(-[0-9]+)?$"; find /app -name "*.ts" | head -3; true',
+      'for c in cc gcc g++ c++ make python3; do command -v $c; done; dpkg-query -W -f "\\${Package}\\n" | grep -E -e "-dev$" -e "^(gcc|g\\+\\+|cpp)(-[0-9]+)?$"; find /app -name "*.ts" -o -name node_modules | head -3; true',
     );
     expect(found).toBe('');
+    const files = await engineRun('run', '--rm', '--network=none', `rbd-functions/base:${TAG}`, 'find', '/app', '-type', 'f');
+    expect(files.split('\n').sort()).toEqual(['/app/dist/bundle/function.js', '/app/dist/bundle/gateway.js', '/app/native/build/Release/rbd_native.node']);
   });
 
   test('each function image adds kilobytes, and only chooses its handler', async () => {
@@ -124,6 +126,27 @@ describe('the list-pools image with conf and keyring mounted read-only', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await logsOf(container.id)).toMatch(/drain/i);
   }, 30_000);
+});
+
+describe('the base image running the local gateway (as deploy/kubernetes does)', () => {
+  let container: { id: string; url: string };
+
+  beforeAll(async () => {
+    container = await start(`rbd-functions/base:${TAG}`, cephDir(true), ['node', 'dist/bundle/gateway.js']);
+    await waitFor(`${container.url}/_/ready`, 200, 30_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await logsOf(container.id)}`);
+    });
+  }, 60_000);
+
+  test('serves every function under /function/<name>', async () => {
+    const pools = await call(`${container.url}/function/list-pools`);
+    expect(pools.status).toBe(200);
+    expect(pools.body.items.map((p: { name: string }) => p.name)).toContain('rbd');
+    const images = await call(`${container.url}/function/list-images?pool=rbd`);
+    expect(images.status).toBe(200);
+    expect(images.body.kind).toBe('ImageList');
+    expect((await call(`${container.url}/function/delete-image?pool=rbd&name=no-such-image`, { method: 'DELETE' })).status).toBe(404);
+  });
 });
 
 describe('the list-pools image with ceph.conf but no keyring', () => {

@@ -1,7 +1,8 @@
 /**
- * One function as its own process, exactly as in its container
- * (npm run function -- <name>, from the compiled build): lock file,
- * catch-all routing, health, and a clean exit on SIGTERM.
+ * One function as its own process: from the compiled build (npm run
+ * function -- <name>) and from the bundle the image runs
+ * (dist/bundle/function.js): lock file, catch-all routing, health, and a
+ * clean exit on SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +12,10 @@ import path from 'node:path';
 import { call } from '../helpers/gateway';
 import { freePort } from '../helpers/net';
 
-const MAIN = path.resolve(__dirname, '../../dist/shared/runtime/main.js');
+const ENTRIES = [
+  ['npm run function -- list-pools', path.resolve(__dirname, '../../dist/shared/runtime/main.js')],
+  ['dist/bundle/function.js list-pools', path.resolve(__dirname, '../../dist/bundle/function.js')],
+];
 
 async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
   const deadline = Date.now() + ms;
@@ -23,14 +27,14 @@ async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promis
   }
 }
 
-describe('npm run function -- list-pools', () => {
+describe.each(ENTRIES)('%s', (_title, MAIN) => {
   let child: ChildProcess;
   let url: string;
   let tmp: string;
   let log = '';
 
   beforeAll(async () => {
-    expect(fs.existsSync(MAIN)).toBe(true); // npm test builds first (pretest)
+    expect(fs.existsSync(MAIN)).toBe(true); // npm test builds and bundles first (pretest)
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbdfn-standalone-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;

@@ -445,7 +445,7 @@ describe('kustomizations', () => {
 
   test('plain Kubernetes runs the local gateway from the base image, never the sandbox, behind port 8080', () => {
     const [gateway] = containers('deploy/kubernetes');
-    expect(gateway!.command).toEqual(['node', 'dist/shared/local/main.js']);
+    expect(gateway!.command).toEqual(['node', 'dist/bundle/gateway.js']);
     expect(gateway!.env).toContainEqual({ name: 'RBD_SANDBOX', value: 'off' });
     const service = render('deploy/kubernetes').find((o) => o.apiVersion === 'v1' && o.kind === 'Service')!;
     expect(service.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http' }]);
@@ -571,9 +571,11 @@ describe('stack.yml', () => {
     expect(dockerfile.match(/^\s*ENV\s.*\bRBD_FUNCTION(?:=|\s+)"?([\w.-]+)"?/m)?.[1]).toBe(name);
   });
 
-  test('the functions in stack.yml, the Knative Services and functions/ are the same four', () => {
+  test('the functions in stack.yml, the Knative Services, the runtime\'s table and functions/ are the same four', () => {
     const names = functionNames();
     expect(names).toHaveLength(4);
+    const folders = fs.readdirSync(path.join(ROOT, 'functions')).filter((d) => fs.existsSync(path.join(ROOT, 'functions', d, 'handler.ts')));
+    expect(folders.sort()).toEqual(names);
     expect(stackFunctions.map(([name]) => name).sort()).toEqual(names);
     for (const dir of ['deploy/knative', 'deploy/knative/overlays/secret']) {
       expect(knativeServices(dir).map((s) => s.metadata.name).sort()).toEqual(names);
