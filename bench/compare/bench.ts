@@ -40,8 +40,12 @@ const DASHBOARD_CONNECTIONS = 10;
 /** A detail page is 100 image opens (~3 ms of client CPU each): 8 at once already saturate 2 CPUs. */
 const DETAIL_CONCURRENCY = 8;
 const LARGE_POOLS = quick ? ['bench-1k'] : ['bench-1k', 'bench-10k'];
+/** What a function's image runs (Dockerfile.base): the bundle, not dist/shared. */
+const FUNCTION = 'dist/bundle/function.js';
+/** Bundled the same way (run.sh), so that module loading costs both the same. */
+const EXPRESS_FLOOR = 'dist/bench/bundle/express-floor.js';
 
-type System = 'floor' | 'project' | 'dashboard' | 'cli' | 'express';
+type System = 'floor' | 'floor-bare' | 'project' | 'dashboard' | 'cli' | 'express' | 'express-ceph';
 function emit(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(record)}\n`);
 }
@@ -90,14 +94,7 @@ function request(base: string, req: Req): Promise<number> {
 
 /** p50/p99 at concurrency 1: n sequential requests; each must answer `ok`. */
 async function httpLatency(base: string, n: number, make: (i: number) => Req, ok: (status: number) => boolean) {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    const status = await request(base, make(i));
-    samples.push(Number(process.hrtime.bigint() - t) / 1000);
-    if (!ok(status)) throw new Error(`${base}${make(i).path}: HTTP ${status}`);
-  }
-  return summary(samples);
+  return summary(await httpSamples(base, n, make, ok));
 }
 
 /** Throughput at concurrency 32 with autocannon: for `seconds`, or for exactly `amount` requests. */
@@ -125,6 +122,24 @@ async function httpThroughput(base: string, make: (i: number) => Req, limit: { s
 async function floor(...argv: string[]) {
   const { stdout } = await run(args.floor!, argv, { maxBuffer: 16 << 20, env: process.env });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+}
+
+/** The floor's latency samples (µs) of one invocation. */
+async function floorSamples(...argv: string[]): Promise<number[]> {
+  const { stdout } = await run(args.floor!, ['latency', ...argv], { maxBuffer: 16 << 20, env: { ...process.env, FLOOR_SAMPLES: '1' } });
+  return (JSON.parse(stdout.trim().split('\n').at(-1)!) as { samples_us: number[] }).samples_us;
+}
+
+/** Sequential HTTP request times (µs); each must answer `ok`. */
+async function httpSamples(base: string, n: number, make: (i: number) => Req, ok: (status: number) => boolean): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    const status = await request(base, make(i));
+    samples.push(Number(process.hrtime.bigint() - t) / 1000);
+    if (!ok(status)) throw new Error(`${base}${make(i).path}: HTTP ${status}`);
+  }
+  return samples;
 }
 
 /** One CLI process per operation, timed from spawn to exit. */
@@ -227,9 +242,10 @@ async function main(): Promise<void> {
   log('starting the function processes and the express floor');
   const fns: Record<string, Proc> = {};
   for (const name of ['list-pools', 'list-images', 'create-image', 'delete-image']) {
-    fns[name] = await startProcess('dist/shared/runtime/main.js', [name]);
+    fns[name] = await startProcess(FUNCTION, [name]);
   }
-  const express = await startProcess('dist/bench/compare/express-floor.js', [], '/');
+  const express = await startProcess(EXPRESS_FLOOR, [], '/');
+  const expressCeph = await startProcess(EXPRESS_FLOOR, ['--ceph'], '/');
 
   const ok2xx = (s: number) => s >= 200 && s < 300;
 
@@ -250,6 +266,7 @@ async function main(): Promise<void> {
     await measure(op, 'project', () => httpLatency(fn.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(fn.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
     emit({ op, system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(fn) });
     await measure(op, 'express', () => httpLatency(express.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(express.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
+    await measure(op, 'express-ceph', () => httpLatency(expressCeph.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(expressCeph.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
     const dreq = () => ({ method: 'GET', path: '/api/pool?attrs=pool_name,application_metadata', headers: dh() });
     await measure(op, 'dashboard', () => httpLatency(dash, N.latencySlow, dreq, ok2xx), () => httpThroughput(dash, dreq, { seconds: N.seconds }, DASHBOARD_CONNECTIONS));
     const cli = () => ['ceph', '-c', conf, 'osd', 'pool', 'ls', 'detail', '--format', 'json'];
@@ -322,21 +339,47 @@ async function main(): Promise<void> {
       emit({ op: 'create-image', system, latency: await create.lat(), throughput: await create.thr() });
       emit({ op: 'delete-image', system, latency: await remove.lat(), throughput: await remove.thr() });
     };
-    await pair(
-      'floor',
-      { lat: () => floor('latency', conf, 'create', String(lat), pool, 'fl1'), thr: () => floor('throughput', conf, 'create', String(CONCURRENCY), '0', pool, 'fl32', String(m)) },
-      { lat: () => floor('latency', conf, 'delete', String(lat), pool, 'fl1'), thr: () => floor('throughput', conf, 'delete', String(CONCURRENCY), '0', pool, 'fl32', String(m)) },
-    );
+    // The floor makes create-image's library calls: rbd_create4, then the two
+    // reads that describe the new image for the answer. floor-bare is
+    // rbd_create4 alone, to show what the read-back costs.
     const cr = fns['create-image']!;
     const de = fns['delete-image']!;
     const fnCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/', body: JSON.stringify({ pool, name: `${prefix}-${i}`, size: '1Gi' }) });
     const fnDelete = (prefix: string) => (i: number) => ({ method: 'DELETE', path: `/?pool=${pool}&name=${prefix}-${i}` });
+
+    // Latency at 1: the floor and the project take turns, a slice each per
+    // round, so that drift in a shared machine (and the pool filling up)
+    // weighs on both alike.
+    const rounds = quick ? 2 : 4;
+    const slice = Math.ceil(lat / rounds);
+    const samples = { create: { floor: [] as number[], 'floor-bare': [] as number[], project: [] as number[] }, delete: { floor: [] as number[], project: [] as number[] } };
     await eventLoopP99Ms(cr);
-    await pair(
-      'project',
-      { lat: () => httpLatency(cr.base, lat, fnCreate('pj1'), (s) => s === 201), thr: () => httpThroughput(cr.base, fnCreate('pj32'), { amount: m }) },
-      { lat: () => httpLatency(de.base, lat, fnDelete('pj1'), (s) => s === 200), thr: () => httpThroughput(de.base, fnDelete('pj32'), { amount: m }) },
-    );
+    for (let r = 0; r < rounds; r++) {
+      log(`create/delete latency, round ${r + 1} of ${rounds}: floor, floor-bare, project`);
+      samples.create.floor.push(...(await floorSamples(conf, 'create_describe', String(slice), pool, `fl1r${r}`)));
+      samples.create['floor-bare'].push(...(await floorSamples(conf, 'create', String(slice), pool, `fb1r${r}`)));
+      samples.create.project.push(...(await httpSamples(cr.base, slice, fnCreate(`pj1r${r}`), (st) => st === 201)));
+      samples.delete.floor.push(...(await floorSamples(conf, 'delete', String(slice), pool, `fl1r${r}`)));
+      samples.delete.project.push(...(await httpSamples(de.base, slice, fnDelete(`pj1r${r}`), (st) => st === 200)));
+    }
+    log('create/delete throughput: floor, floor-bare, project');
+    emit({
+      op: 'create-image',
+      system: 'floor',
+      latency: summary(samples.create.floor),
+      throughput: await floor('throughput', conf, 'create_describe', String(CONCURRENCY), '0', pool, 'fl32', String(m)),
+    });
+    emit({ op: 'delete-image', system: 'floor', latency: summary(samples.delete.floor), throughput: await floor('throughput', conf, 'delete', String(CONCURRENCY), '0', pool, 'fl32', String(m)) });
+    emit({
+      op: 'create-image',
+      system: 'floor-bare',
+      latency: summary(samples.create['floor-bare']),
+      throughput: await floor('throughput', conf, 'create', String(CONCURRENCY), '0', pool, 'fb32', String(m)),
+    });
+    // floor-bare's images go, unmeasured, so later operations find the pool as before.
+    for (const prefix of ['fb32', ...Array.from({ length: rounds }, (_, r) => `fb1r${r}`)]) await floor('purge', conf, pool, prefix);
+    emit({ op: 'create-image', system: 'project', latency: summary(samples.create.project), throughput: await httpThroughput(cr.base, fnCreate('pj32'), { amount: m }) });
+    emit({ op: 'delete-image', system: 'project', latency: summary(samples.delete.project), throughput: await httpThroughput(de.base, fnDelete('pj32'), { amount: m }) });
     emit({ op: 'create-image', system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(cr) });
     const dCreate = (prefix: string) => (i: number) => ({
       method: 'POST',
@@ -365,18 +408,29 @@ async function main(): Promise<void> {
     log('function process: cold starts and memory');
     const cold: number[] = [];
     for (let i = 0; i < N.cold; i++) {
-      const p = await startProcess('dist/shared/runtime/main.js', ['list-pools'], '/');
+      const p = await startProcess(FUNCTION, ['list-pools'], '/');
       cold.push(p.coldMs);
       await stop(p);
     }
     const cs = [...cold].sort((a, b) => a - b);
     emit({ op: 'process', system: 'project', metric: 'coldStartMs', p50: percentile(cs, 50), max: cs.at(-1), samples: cold });
+    // The same for bare express over the addon: what linking librbd alone costs.
+    const coldFloor: number[] = [];
+    for (let i = 0; i < N.cold; i++) {
+      const p = await startProcess(EXPRESS_FLOOR, ['--ceph'], '/');
+      coldFloor.push(p.coldMs);
+      await stop(p);
+    }
+    coldFloor.sort((a, b) => a - b);
+    emit({ op: 'process', system: 'express-ceph', metric: 'coldStartMs', p50: percentile(coldFloor, 50), max: coldFloor.at(-1), samples: coldFloor });
 
-    const fn = await startProcess('dist/shared/runtime/main.js', ['list-pools']);
-    const expressFresh = await startProcess('dist/bench/compare/express-floor.js', [], '/');
+    const fn = await startProcess(FUNCTION, ['list-pools']);
+    const expressFresh = await startProcess(EXPRESS_FLOOR, [], '/');
+    const expressCephFresh = await startProcess(EXPRESS_FLOOR, ['--ceph'], '/');
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idle = rssKiB(fn);
     const idleExpress = rssKiB(expressFresh);
+    const idleExpressCeph = rssKiB(expressCephFresh);
     const load = () => httpThroughput(fn.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds });
     await load(); // warm-up
     const afterWarmup = rssKiB(fn);
@@ -385,12 +439,13 @@ async function main(): Promise<void> {
       await load();
       samples.push(rssKiB(fn));
     }
-    emit({ op: 'process', system: 'project', metric: 'rssKiB', idle, idleExpress, afterWarmup, loaded: samples, growthAfterWarmup: samples.at(-1)! - afterWarmup });
+    emit({ op: 'process', system: 'project', metric: 'rssKiB', idle, idleExpress, idleExpressCeph, afterWarmup, loaded: samples, growthAfterWarmup: samples.at(-1)! - afterWarmup });
     await stop(fn);
     await stop(expressFresh);
+    await stop(expressCephFresh);
   }
 
-  for (const proc of [...Object.values(fns), express]) await stop(proc);
+  for (const proc of [...Object.values(fns), express, expressCeph]) await stop(proc);
 }
 
 main().catch((err: unknown) => {

@@ -1,13 +1,35 @@
 /**
- * The HTTP floor for list-pools: a bare express handler answering constant
- * JSON of the same shape, on PORT. What a function could at best do per request.
+ * HTTP floors for list-pools, on PORT:
+ *   (no argument)  a bare express handler answering constant JSON of the
+ *                  same shape: what any express function could at best do;
+ *   --ceph         a bare express handler over the addon, connected with
+ *                  CEPH_CONF/CEPH_KEYRING, answering the monitors' pool list
+ *                  with no runtime around it (no logging, metrics, validation,
+ *                  config diagnosis or sharing): what a function process that
+ *                  links librbd at least weighs and costs.
  */
 import express from 'express';
+import { loadAddon, type MonPoolDetail } from '../../shared/ceph/native';
 
-const body = { kind: 'PoolList', apiVersion: 'v1', items: [{ name: 'rbd', id: 1, applications: ['rbd'] }] };
-const app = express();
-app.get('/', (_req, res) => {
-  res.json(body);
-});
-const server = app.listen(Number(process.env.PORT ?? 8080), '127.0.0.1');
-process.once('SIGTERM', () => server.close(() => process.exit(0)));
+const constant = { kind: 'PoolList', apiVersion: 'v1', items: [{ name: 'rbd', id: 1, applications: ['rbd'] }] };
+
+async function main(): Promise<void> {
+  const app = express();
+  if (process.argv.includes('--ceph')) {
+    const cluster = new (loadAddon().Cluster)();
+    await cluster.connect({ conf: process.env.CEPH_CONF, id: 'admin', keyring: process.env.CEPH_KEYRING, timeoutSeconds: 10 });
+    app.get('/', async (_req, res) => {
+      const pools = JSON.parse(await cluster.listPools()) as MonPoolDetail[];
+      const items = pools.map((p) => ({ name: p.pool_name, id: p.pool_id, applications: Object.keys(p.application_metadata ?? {}) }));
+      res.json({ kind: 'PoolList', apiVersion: 'v1', items: items.filter((p) => p.applications.includes('rbd')) });
+    });
+  } else {
+    app.get('/', (_req, res) => {
+      res.json(constant);
+    });
+  }
+  const server = app.listen(Number(process.env.PORT ?? 8080), '127.0.0.1');
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+void main();

@@ -49,6 +49,8 @@ trap 'exit 143' TERM
 [[ -f native/build/Release/rbd_native.node ]] || die "native addon not built; run: npm run build:native"
 log "building the TypeScript and the floor"
 node node_modules/typescript/bin/tsc -p tsconfig.json
+node scripts/bundle.mjs >/dev/null
+node scripts/bundle.mjs --outdir dist/bench/bundle --entry express-floor=bench/compare/express-floor.ts >/dev/null
 gcc -O2 -Wall -pthread -o "$work/floor" bench/compare/floor.c -lrados -lrbd
 
 # ---- cluster with mgr and dashboard ----

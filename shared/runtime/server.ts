@@ -156,8 +156,18 @@ export class Runtime {
   async invoke(name: string, mod: FunctionModule, event: FunctionEvent, callId: string): Promise<InvokeResult> {
     const { settings, connection, logger } = this.options;
     const started = process.hrtime.bigint();
-    const log = logger.child({ function: name, callId });
-    const context = new FunctionContext({ ceph: () => connection.get(), settings, log, callId, functionName: name });
+    // A child logger costs an allocation and a serialisation: made only when used.
+    let child: Logger | undefined;
+    const log = () => (child ??= logger.child({ function: name, callId }));
+    const context = new FunctionContext({
+      ceph: () => connection.get(),
+      settings,
+      get log() {
+        return log();
+      },
+      callId,
+      functionName: name,
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.execTimeoutMs)));
     const work = (async () => context.settle(await mod.default(event, context)))().catch((error: unknown) => ({ kind: 'error' as const, error }));
@@ -166,7 +176,7 @@ export class Runtime {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
     if (outcome === 'timeout') {
-      log.warn({ execTimeoutMs: settings.execTimeoutMs }, 'exec_timeout reached');
+      log().warn({ execTimeoutMs: settings.execTimeoutMs }, 'exec_timeout reached');
       // A change that lands after the 504 is still announced.
       void work.then((late) => {
         if (late.kind === 'value') this.announceChange(name, mod, context, context.status(), late.value, event, callId);
@@ -180,7 +190,7 @@ export class Runtime {
     }
     if (outcome.kind === 'error') {
       const status = statusOf(outcome.error);
-      if (status.code >= 500 && !(outcome.error instanceof CephError)) log.error({ err: outcome.error }, 'handler failed');
+      if (status.code >= 500 && !(outcome.error instanceof CephError)) log().error({ err: outcome.error }, 'handler failed');
       const headers: Record<string, string> = {};
       if (status.code === 405 && outcome.error instanceof HttpError) headers.Allow = String(outcome.error.details?.allow ?? '');
       return { status: status.code, headers, body: status, seconds };
