@@ -432,7 +432,9 @@ async function main(): Promise<void> {
     const idleExpress = rssKiB(expressFresh);
     const idleExpressCeph = rssKiB(expressCephFresh);
     const load = () => httpThroughput(fn.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds });
-    await load(); // warm-up
+    // Warm-up: under sustained load V8 grows its young generation to its
+    // maximum and the old one to an equilibrium, which takes ~15 s here.
+    for (let i = 0; i < (quick ? 1 : 3); i++) await load();
     const afterWarmup = rssKiB(fn);
     const samples: number[] = [];
     for (let round = 0; round < (quick ? 2 : 4); round++) {

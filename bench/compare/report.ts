@@ -131,7 +131,7 @@ if (cold && rss) {
       `${coldFloor ? `${coldFloor.p50.toFixed(0)} ms / ${coldFloor.max.toFixed(0)} ms` : '—'} | — |`,
   );
   lines.push(`| idle RSS, 2 s after the first 200 | ${mb(rss.idle)} | ${rss.idleExpressCeph ? mb(rss.idleExpressCeph) : '—'} | ${mb(rss.idleExpress)} |`);
-  lines.push(`| RSS after a warm-up load | ${mb(rss.afterWarmup)} | — | — |`);
+  lines.push(`| RSS after the warm-up loads at 32 (3 × the throughput run) | ${mb(rss.afterWarmup)} | — | — |`);
   lines.push(`| RSS after each further load at 32 | ${rss.loaded.map(mb).join(', ')} | — | — |`);
   lines.push('');
 }
