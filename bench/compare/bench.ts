@@ -260,15 +260,39 @@ async function main(): Promise<void> {
   // list pools ------------------------------------------------------------
   {
     const op = 'list-pools';
-    await measure(op, 'floor', () => floor('latency', conf, 'list_pools', String(N.latency)), () => floor('throughput', conf, 'list_pools', String(CONCURRENCY), String(N.seconds)));
     const fn = fns['list-pools']!;
-    await eventLoopP99Ms(fn); // resets the histogram
-    await measure(op, 'project', () => httpLatency(fn.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(fn.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
-    emit({ op, system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(fn) });
-    await measure(op, 'express', () => httpLatency(express.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(express.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
-    await measure(op, 'express-ceph', () => httpLatency(expressCeph.base, N.latency, () => ({ method: 'GET', path: '/' }), ok2xx), () => httpThroughput(expressCeph.base, () => ({ method: 'GET', path: '/' }), { seconds: N.seconds }));
+    const get = () => ({ method: 'GET', path: '/' });
     const dreq = () => ({ method: 'GET', path: '/api/pool?attrs=pool_name,application_metadata', headers: dh() });
-    await measure(op, 'dashboard', () => httpLatency(dash, N.latencySlow, dreq, ok2xx), () => httpThroughput(dash, dreq, { seconds: N.seconds }, DASHBOARD_CONNECTIONS));
+    // Two targets are throughput ratios between these systems: they take
+    // turns, a slice of the time each per round, so drift on a shared machine
+    // weighs on all alike.
+    type Thr = { per_second?: number; ops?: number; non2xx?: number; errors?: number };
+    const systems: [System, () => Promise<object>, (seconds: number) => Promise<Thr>][] = [
+      ['floor', () => floor('latency', conf, 'list_pools', String(N.latency)), (sec) => floor('throughput', conf, 'list_pools', String(CONCURRENCY), String(sec))],
+      ['project', () => httpLatency(fn.base, N.latency, get, ok2xx), (sec) => httpThroughput(fn.base, get, { seconds: sec })],
+      ['express', () => httpLatency(express.base, N.latency, get, ok2xx), (sec) => httpThroughput(express.base, get, { seconds: sec })],
+      ['express-ceph', () => httpLatency(expressCeph.base, N.latency, get, ok2xx), (sec) => httpThroughput(expressCeph.base, get, { seconds: sec })],
+      ['dashboard', () => httpLatency(dash, N.latencySlow, dreq, ok2xx), (sec) => httpThroughput(dash, dreq, { seconds: sec }, DASHBOARD_CONNECTIONS)],
+    ];
+    const latencies = new Map<System, object>();
+    for (const [system, lat] of systems) {
+      log(`${op}: ${system}, latency`);
+      latencies.set(system, await lat());
+    }
+    const rounds = quick ? 1 : 3;
+    const rates = new Map<System, Thr[]>(systems.map(([system]) => [system, []]));
+    await eventLoopP99Ms(fn); // resets the histogram
+    for (let r = 0; r < rounds; r++) {
+      log(`${op}: throughput, round ${r + 1} of ${rounds}`);
+      for (const [system, , thr] of systems) rates.get(system)!.push(await thr(Math.max(2, Math.round(N.seconds * 0.6))));
+    }
+    emit({ op, system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(fn) });
+    for (const [system] of systems) {
+      const runs = rates.get(system)!;
+      const sum = (k: keyof Thr) => runs.reduce((a, t) => a + (t[k] ?? 0), 0);
+      const throughput = { per_second: sum('per_second') / runs.length, rounds: runs.map((t) => t.per_second), non2xx: sum('non2xx'), errors: sum('errors') };
+      emit({ op, system, latency: latencies.get(system), throughput });
+    }
     const cli = () => ['ceph', '-c', conf, 'osd', 'pool', 'ls', 'detail', '--format', 'json'];
     await measure(op, 'cli', () => cliLatency(N.cli, cli), () => cliThroughput(cli, { seconds: N.seconds }));
   }
