@@ -91,7 +91,7 @@ export class AsyncQueue {
     const status = failure(503, 'ServiceUnavailable', `Not run: the gateway shut down before this call's turn (queued ${((Date.now() - job.queuedAt) / 1000).toFixed(1)} s). Submit it again.`);
     this.logger.error({ function: job.name, callId: job.callId, callbackUrl: job.callbackUrl }, 'async call not run: shutting down');
     this.metrics.asyncCalls.inc({ function: job.name, status: 503 });
-    this.finish(job, { status: 503, headers: {}, body: status, seconds: 0 });
+    this.finish(job, { status: 503, headers: {}, body: status, seconds: 0, changed: false });
   }
 
   private finish(job: Job, result: InvokeResult): void {

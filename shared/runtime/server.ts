@@ -38,6 +38,8 @@ export interface InvokeResult {
   /** The JSON answer (a Status on failure); undefined for an empty one. */
   body: unknown;
   seconds: number;
+  /** Whether the handler changed the cluster (context.changed()). */
+  changed: boolean;
   /** The change it announced to K_SINK, if any; a CloudEvent reply reuses it (same id). */
   announced?: CloudEvent<unknown>;
 }
@@ -186,16 +188,16 @@ export class Runtime {
         'Timeout',
         `The function did not finish within exec_timeout (${settings.execTimeoutMs} ms); the operation may still complete. Check before retrying.`,
       );
-      return { status: 504, headers: {}, body: status, seconds };
+      return { status: 504, headers: {}, body: status, seconds, changed: false };
     }
     if (outcome.kind === 'error') {
       const status = statusOf(outcome.error);
       if (status.code >= 500 && !(outcome.error instanceof CephError)) log().error({ err: outcome.error }, 'handler failed');
       const headers: Record<string, string> = {};
       if (status.code === 405 && outcome.error instanceof HttpError) headers.Allow = String(outcome.error.details?.allow ?? '');
-      return { status: status.code, headers, body: status, seconds };
+      return { status: status.code, headers, body: status, seconds, changed: false };
     }
-    const result: InvokeResult = { status: context.status(), headers: context.headers(), body: outcome.value, seconds };
+    const result: InvokeResult = { status: context.status(), headers: context.headers(), body: outcome.value, seconds, changed: context.hasChanged };
     result.announced = this.announceChange(name, mod, context, result.status, result.body, event, callId);
     return result;
   }
@@ -291,7 +293,12 @@ export class Runtime {
     res.json({ status: 'ok' });
   }
 
-  /** Call id, one pino line per request, and request metrics. */
+  /**
+   * Call id, request metrics, and a pino line for each request that changed
+   * the cluster (info) or failed (warn for 4xx, error for 5xx). Reads that
+   * succeed log at debug: at hundreds a second their lines would cost more
+   * than their answers, and the metrics count them.
+   */
   private readonly requestLog: RequestHandler = (req, res, next) => {
     const started = process.hrtime.bigint();
     const header = req.get('X-Call-Id');
@@ -306,7 +313,8 @@ export class Runtime {
         this.options.metrics.duration.observe({ function: fn }, seconds);
       }
       if (QUIET_PATHS.has(req.path) && res.statusCode < 500) return;
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : res.locals.changed ? 'info' : 'debug';
+      if (!this.options.logger.isLevelEnabled(level)) return;
       this.options.logger[level](
         { function: fn, method: req.method, path: req.path, status: res.statusCode, durationMs: +(seconds * 1000).toFixed(3), callId, event: res.locals.event },
         'request',
@@ -357,6 +365,7 @@ export class Runtime {
     const callId = res.locals.callId as string;
     if (isCloudEventRequest(req.headers)) return this.runCloudEvent(name, mod, req, res, adapter, callId);
     const result = await this.invoke(name, mod, this.eventOf(req, adapter), callId);
+    res.locals.changed = result.changed;
     if (res.headersSent) return;
     res.status(result.status).set(result.headers);
     if (result.body === undefined) res.end();
@@ -377,6 +386,7 @@ export class Runtime {
     const data = request.data ?? {};
     const event: FunctionEvent = { body: data, headers: req.headers, method: 'POST', query: {}, path: adapter.path?.(req) ?? '/' };
     const result = await this.invoke(name, mod, event, callId);
+    res.locals.changed = result.changed;
     if (res.headersSent) return;
     const reply = result.announced ?? answerEvent(name, mod.events, result.status, result.body, data);
     const { headers, body } = toBinary(reply);

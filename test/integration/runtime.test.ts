@@ -1,7 +1,7 @@
 /**
  * The runtime's guards against the real cluster: token auth, the pool
  * allowlist, exec_timeout, max_inflight, and a cluster unreachable from the
- * start. Plus handlers called directly, without HTTP.
+ * start; its request log. Plus handlers called directly, without HTTP.
  */
 import net from 'node:net';
 import pino from 'pino';
@@ -136,6 +136,29 @@ describe('a cluster unreachable from the start', () => {
       }
       expect((await call(`${gw.url}/_/ready`)).status).toBe(503);
       expect((await call(`${gw.url}/_/health`)).status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('the request log', () => {
+  test('a change logs at info, a failure at warn, a read that succeeds only at debug', async () => {
+    const gw = await startGateway();
+    try {
+      const name = uniqueName('log');
+      const requests = (callId: string) => gw.logs.filter((l) => l.msg === 'request' && l.callId === callId);
+      await call(`${gw.url}/function/list-pools`, { headers: { 'X-Call-Id': 'log-read' } });
+      await call(`${gw.url}/function/create-image`, { body: { pool: 'rbd', name, size: '1Mi' }, headers: { 'X-Call-Id': 'log-create' } });
+      await call(`${gw.url}/function/create-image`, { body: { pool: 'rbd', name, size: '1Mi' }, headers: { 'X-Call-Id': 'log-repeat' } });
+      await call(`${gw.url}/function/delete-image?pool=rbd&name=${name}`, { method: 'DELETE', headers: { 'X-Call-Id': 'log-delete' } });
+      await call(`${gw.url}/function/delete-image?pool=rbd&name=${name}`, { method: 'DELETE', headers: { 'X-Call-Id': 'log-missing' } });
+      expect(requests('log-create')).toEqual([expect.objectContaining({ level: 30, function: 'create-image', status: 201, durationMs: expect.any(Number) })]);
+      expect(requests('log-delete')).toEqual([expect.objectContaining({ level: 30, function: 'delete-image', status: 200 })]);
+      expect(requests('log-missing')).toEqual([expect.objectContaining({ level: 40, status: 404 })]);
+      // An idempotent repeat changed nothing: a read.
+      expect(requests('log-repeat')).toEqual([]);
+      expect(requests('log-read')).toEqual([]);
     } finally {
       await gw.close();
     }

@@ -65,11 +65,14 @@ describe.each(ENTRIES)('%s', (_title, MAIN) => {
     for (const p of ['/_/health', '/health/liveness', '/health/readiness', '/metrics']) expect((await fetch(`${url}${p}`)).status).toBe(200);
   });
 
-  test('logs one JSON line per request, with function, status, duration and call id', async () => {
-    await call(`${url}/`, { headers: { 'X-Call-Id': 'standalone-log-check' } });
+  test('logs a failed request as one JSON line with function, status, duration and call id; a read that succeeds not at info', async () => {
+    await call(`${url}/`, { headers: { 'X-Call-Id': 'standalone-read' } });
+    await call(`${url}/`, { method: 'PUT', headers: { 'X-Call-Id': 'standalone-log-check' } });
     await until(async () => (log.includes('standalone-log-check') ? true : undefined), 2000);
     const line = JSON.parse(log.split('\n').find((l) => l.includes('standalone-log-check'))!);
-    expect(line).toMatchObject({ function: 'list-pools', method: 'GET', status: 200, callId: 'standalone-log-check', durationMs: expect.any(Number) });
+    expect(line).toMatchObject({ level: 40, function: 'list-pools', method: 'PUT', status: 405, callId: 'standalone-log-check', durationMs: expect.any(Number) });
+    // Lines are written in order, synchronously: the read's would be there by now.
+    expect(log).not.toContain('standalone-read');
   });
 
   test('SIGTERM drains, removes the lock file and exits 0', async () => {
