@@ -11,49 +11,23 @@
 # --quick writes to bench/results/quick.tmp/ unless --out is given.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 
-log() { printf '[bench:async] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-calls=list-pools=2000,create-image=300 out= mode=full
-while (($#)); do
-  case $1 in
-    --quick) calls=list-pools=200,create-image=30 mode=quick; out=${out:-bench/results/quick.tmp} ;;
-    --out) out=${2:?--out needs a directory}; shift ;;
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1" ;;
-  esac
-  shift
-done
-out=${out:-bench/results}
-readonly CONCURRENCY=8 GATEWAY_MAIN=dist/shared/local/main.js
-
-t_start=$SECONDS
-work=$(mktemp -d /tmp/rbd-bench-async.XXXXXX)
-sandbox=$work/cluster
 gw_pid=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
+bench_on_exit() {
   if [[ -n $gw_pid ]] && kill -0 "$gw_pid" 2>/dev/null; then kill -TERM "$gw_pid"; wait "$gw_pid" || true; fi
-  [[ -e $sandbox ]] && { bash test/sandbox/cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"; }
-  ((rc != 0)) && [[ -s $work/gateway.log ]] && tail -n 20 "$work/gateway.log" >&2
-  rm -rf -- "$work"
-  exit "$rc"
+  if (($1 != 0)) && [[ -s $work/gateway.log ]]; then tail -n 20 "$work/gateway.log" >&2; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_init async "$@"
+if ((quick)); then calls=list-pools=200,create-image=30; else calls=list-pools=2000,create-image=300; fi
+readonly CONCURRENCY=8 GATEWAY_MAIN=dist/shared/local/main.js
 
 [[ -f native/build/Release/rbd_native.node ]] || die "native addon not built; run: npm run build:native"
 node node_modules/typescript/bin/tsc -p tsconfig.json
-unset CEPH_ID CEPH_MON_HOST CEPH_KEY CEPH_ARGS NODE_OPTIONS RBD_API_TOKEN RBD_POOLS K_SINK exec_timeout max_inflight
-export OPENFAAS_SECRETS_DIR=$work/no-secrets
-log "booting sandbox cluster in $sandbox"
-eval "$(bash test/sandbox/cluster.sh up "$sandbox")"
-export CEPH_CONF CEPH_KEYRING
+bench_clean_env
+bench_cluster
 
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+port=$(free_port)
 mkdir -p "$work/tmp"
 PORT=$port LOG_LEVEL=warn TMPDIR=$work/tmp RBD_ASYNC_CONCURRENCY=$CONCURRENCY RBD_ASYNC_QUEUE_SIZE=100000 \
   node "$GATEWAY_MAIN" >>"$work/gateway.log" 2>&1 &

@@ -257,6 +257,24 @@ async function main(): Promise<void> {
     emit({ op, system, latency: lat, throughput: thr, ...extra });
   }
 
+  // cold starts, before any load, turn about with bare express over the addon
+  {
+    log('function process: cold starts');
+    const cold: number[] = [];
+    const coldFloor: number[] = [];
+    for (let i = 0; i < N.cold; i++) {
+      for (const [script, argv, into] of [[FUNCTION, ['list-pools'], cold], [EXPRESS_FLOOR, ['--ceph'], coldFloor]] as const) {
+        const p = await startProcess(script, [...argv], '/');
+        into.push(p.coldMs);
+        await stop(p);
+      }
+    }
+    for (const [system, samples] of [['project', cold], ['express-ceph', coldFloor]] as const) {
+      const sorted = [...samples].sort((a, b) => a - b);
+      emit({ op: 'process', system, metric: 'coldStartMs', p50: percentile(sorted, 50), max: sorted.at(-1), samples });
+    }
+  }
+
   // list pools ------------------------------------------------------------
   {
     const op = 'list-pools';
@@ -429,25 +447,7 @@ async function main(): Promise<void> {
 
   // function process: cold start, RSS idle and loaded -------------------------
   {
-    log('function process: cold starts and memory');
-    const cold: number[] = [];
-    for (let i = 0; i < N.cold; i++) {
-      const p = await startProcess(FUNCTION, ['list-pools'], '/');
-      cold.push(p.coldMs);
-      await stop(p);
-    }
-    const cs = [...cold].sort((a, b) => a - b);
-    emit({ op: 'process', system: 'project', metric: 'coldStartMs', p50: percentile(cs, 50), max: cs.at(-1), samples: cold });
-    // The same for bare express over the addon: what linking librbd alone costs.
-    const coldFloor: number[] = [];
-    for (let i = 0; i < N.cold; i++) {
-      const p = await startProcess(EXPRESS_FLOOR, ['--ceph'], '/');
-      coldFloor.push(p.coldMs);
-      await stop(p);
-    }
-    coldFloor.sort((a, b) => a - b);
-    emit({ op: 'process', system: 'express-ceph', metric: 'coldStartMs', p50: percentile(coldFloor, 50), max: coldFloor.at(-1), samples: coldFloor });
-
+    log('function process: memory');
     const fn = await startProcess(FUNCTION, ['list-pools']);
     const expressFresh = await startProcess(EXPRESS_FLOOR, [], '/');
     const expressCephFresh = await startProcess(EXPRESS_FLOOR, ['--ceph'], '/');

@@ -13,37 +13,13 @@
 # the same run; CI asserts no timings.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-mode=full out=
-while (($#)); do
-  case $1 in
-    --quick) mode=quick; out=${out:-bench/results/quick.tmp} ;;
-    --out) out=${2:?--out needs a directory}; shift ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1" ;;
-  esac
-  shift
-done
-out=${out:-bench/results}
-
-t_start=$SECONDS
-work=$(mktemp -d /tmp/rbd-bench-compare.XXXXXX)
-sandbox=$work/cluster
 drv_pid=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
+bench_on_exit() {
   if [[ -n $drv_pid ]] && kill -0 "$drv_pid" 2>/dev/null; then kill -TERM "$drv_pid"; wait "$drv_pid" || true; fi
-  [[ -e $sandbox ]] && { bash test/sandbox/cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"; }
-  rm -rf -- "$work"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_init compare "$@"
 
 # ---- build (before the cluster, so a build error costs no boot) ----
 [[ -f native/build/Release/rbd_native.node ]] || die "native addon not built; run: npm run build:native"
@@ -54,12 +30,8 @@ node scripts/bundle.mjs --outdir dist/bench/bundle --entry express-floor=bench/c
 gcc -O2 -Wall -pthread -o "$work/floor" bench/compare/floor.c -lrados -lrbd
 
 # ---- cluster with mgr and dashboard ----
-unset CEPH_ID CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS CEPH_ARGS NODE_OPTIONS K_SINK
-unset RBD_API_TOKEN RBD_POOLS RBD_MAX_IMAGE_SIZE exec_timeout max_inflight port PORT
-export OPENFAAS_SECRETS_DIR=$work/no-secrets
-log "booting a sandbox cluster with the dashboard in $sandbox"
-eval "$(bash test/sandbox/cluster.sh up "$sandbox" --dashboard)"
-export CEPH_CONF CEPH_KEYRING DASHBOARD_URL DASHBOARD_USER DASHBOARD_PASSWORD_FILE
+bench_clean_env
+bench_cluster --dashboard
 ceph_cli=(ceph -c "$CEPH_CONF" --connect-timeout 20)
 
 pools=(bench-100=100 bench-1k=1000)
@@ -76,15 +48,9 @@ done
 # ---- machine and cluster facts ----
 meta=$work/meta.env
 {
-  echo "date=$(date -u '+%Y-%m-%d %H:%M:%S')"
-  echo "mode=$mode"
-  echo "nproc=$(nproc)"
-  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-  echo "memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  machine_facts
   echo "ceph=$(ceph --version | sed 's/ (.*)//')"
-  echo "node=$(node --version)"
   echo "git=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- shared functions native bench 2>/dev/null || echo ' + uncommitted changes')"
-  echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$meta"
 
 # ---- runs ----

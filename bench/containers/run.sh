@@ -14,55 +14,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/engine.sh
+source bench/lib.sh
 pick_engine
 
-log() { printf '[bench:containers] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-runs=7 out= mode=full
-while (($#)); do
-  case $1 in
-    --quick) runs=2 mode=quick; out=${out:-bench/results/quick.tmp} ;;
-    --out) out=${2:?--out needs a directory}; shift ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1" ;;
-  esac
-  shift
-done
-out=${out:-bench/results}
+containers=()
+bench_on_exit() {
+  if ((${#containers[@]})); then "${ENGINE[@]}" rm --force --time 0 "${containers[@]}" >/dev/null 2>&1; fi
+}
+bench_init containers "$@"
+if ((quick)); then runs=2; else runs=7; fi
 tag=${TAG:-dev}
 readonly IMAGE=rbd-functions/list-pools:$tag BASE=rbd-functions/base:$tag NODE_IMAGE=node:20-bookworm-slim
 for image in "$IMAGE" "$BASE" "$NODE_IMAGE"; do
   "${ENGINE[@]}" image inspect "$image" >/dev/null 2>&1 || die "$image missing; run: npm run images"
 done
 
-t_start=$SECONDS
-work=$(mktemp -d /tmp/rbd-bench-containers.XXXXXX)
-sandbox=$work/cluster
-containers=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  ((${#containers[@]})) && "${ENGINE[@]}" rm --force --time 0 "${containers[@]}" >/dev/null 2>&1 || true
-  [[ -e $sandbox ]] && { bash test/sandbox/cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"; }
-  rm -rf -- "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log "booting sandbox cluster in $sandbox"
-eval "$(bash test/sandbox/cluster.sh up "$sandbox")"
+bench_cluster
 # What a node with a Ceph client has: ceph.conf and the keyring, readable by uid 1000.
 etc=$work/etc-ceph
 mkdir -m 0755 "$etc"
 printf '[global]\nfsid = %s\nmon host = %s\n' "$(sed -n 's/^fsid = //p' "$CEPH_CONF")" "$CEPH_MON_HOST" >"$etc/ceph.conf"
 install -m 0600 -o 1000 -g 1000 "$CEPH_KEYRING" "$etc/ceph.client.admin.keyring"
 
-free_port() {
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # start NAME IMAGE [CMD...]: runs a container as production does (no

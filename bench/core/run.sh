@@ -11,55 +11,21 @@
 # given, so a smoke run never overwrites the recorded full results.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-
-log() { printf '[bench:core] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-quick=0 out=
-while (($#)); do
-  case $1 in
-    --quick) quick=1 ;;
-    --out) out=${2:?--out needs a directory}; shift ;;
-    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1" ;;
-  esac
-  shift
-done
+source bench/lib.sh
+bench_init core "$@"
 
 if ((quick)); then
-  mode=quick
   iterations=connect=3,list_pools=200,list_images=50,stat=50,create=20,remove=20,trash_move=10
   # One turn each is enough to prove the harness works.
   order=(floor addon)
-  out=${out:-bench/results/quick.tmp}
 else
-  mode=full
   # Per turn; 4 turns per tool make the totals 40, 4000, 1000, 1000, 400, 400, 200.
   iterations=connect=10,list_pools=1000,list_images=250,stat=250,create=100,remove=100,trash_move=50
   # ABBA BAAB per op: linear and quadratic drift (load from other tenants,
   # cluster state) weigh on both tools equally.
   order=(floor addon addon floor addon floor floor addon)
-  out=${out:-bench/results}
 fi
 readonly POOL=rbd LIST_POOL=bench-list
-
-t_start=$SECONDS
-work=$(mktemp -d /tmp/rbd-bench-core.XXXXXX)
-sandbox=$work/cluster
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  # Only the cluster this script booted: `down` checks its marker file.
-  if [[ -e $sandbox ]]; then
-    bash test/sandbox/cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"
-  fi
-  rm -rf -- "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ---- build (before the cluster, so a build error costs no boot) ----
 [[ -f native/build/Release/rbd_native.node ]] || die "native addon not built; run: npm run build:native"
@@ -70,13 +36,8 @@ floor=("$work/floor")
 addon=(node dist/bench/core/addon.js)
 
 # ---- cluster ----
-# Connection settings come from here only, for both tools.
-unset CEPH_ID CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS CEPH_ARGS
-export OPENFAAS_SECRETS_DIR=$work/no-secrets
-log "booting sandbox cluster in $sandbox"
-env_lines=$(bash test/sandbox/cluster.sh up "$sandbox")  # a failed boot stops us here (set -e)
-eval "$env_lines"
-export CEPH_CONF CEPH_KEYRING
+bench_clean_env
+bench_cluster
 ceph_cli=(ceph -c "$CEPH_CONF" --connect-timeout 20)
 rbd_cli=(timeout 300 rbd -c "$CEPH_CONF")
 
@@ -89,22 +50,10 @@ timeout 300 "${floor[@]}" "$CEPH_CONF" "$POOL" prefill 0 "$LIST_POOL"
 # ---- machine and cluster facts ----
 meta=$work/meta.env
 {
-  echo "date=$(date -u '+%Y-%m-%d %H:%M:%S')"
-  echo "mode=$mode"
+  machine_facts
   echo "order=per op: ${order[*]}"
   echo "iterations=$iterations (per turn)"
-  echo "nproc=$(nproc)"
-  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-  echo "memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "ceph=$(ceph --version | sed 's/ (.*)//') client; cluster: $("${ceph_cli[@]}" version 2>/dev/null | sed 's/ (.*)//')"
-  echo "node=$(node --version)"
-  echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
-  # Other tenants' sandbox clusters share the CPUs and add noise.
-  others=0
-  for pid in $(pgrep -x 'ceph-(mon|osd|mgr)' || true); do
-    grep -qzF -- "$sandbox/ceph.conf" "/proc/$pid/cmdline" 2>/dev/null || others=$((others + 1))
-  done
-  echo "other_daemons=$others"
 } >"$meta"
 
 # ---- runs ----

@@ -13,29 +13,29 @@
 # given, so a smoke run never overwrites the recorded full results.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 
-log() { printf '[bench:gateway] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-quick=0 out=
-while (($#)); do
-  case $1 in
-    --quick) quick=1 ;;
-    --out) out=${2:?--out needs a directory}; shift ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1" ;;
-  esac
-  shift
-done
+gw_pid= drv_pid=
+bench_on_exit() {
+  # The driver runs in the background so that a signal is handled at once;
+  # its http-floor child exits when the driver's end of its stdin closes.
+  if [[ -n $drv_pid ]] && kill -0 "$drv_pid" 2>/dev/null; then
+    kill -TERM "$drv_pid" 2>/dev/null || true
+    wait "$drv_pid" 2>/dev/null || true
+  fi
+  stop_gateway_hard
+  if (($1 != 0)) && [[ -s $work/gateway.log ]]; then
+    log "last lines of the gateway's log:"
+    tail -n 20 "$work/gateway.log" >&2
+  fi
+}
+bench_init gateway "$@"
 
 if ((quick)); then
-  mode=quick
   iterations=list-pools=100,list-images=30,list-images-detail=3,create-image=5,create-image-bare=5
   order='addon gateway'
   bare_turns=1
-  out=${out:-bench/results/quick.tmp}
 else
-  mode=full
   # Per turn; 4 turns per tool: 4000, 1000, 40, 200 (+200 deletes) samples per
   # tool; 100 bare creates in 2 addon turns.
   iterations=list-pools=1000,list-images=250,list-images-detail=10,create-image=50,create-image-bare=50
@@ -43,14 +43,8 @@ else
   # cluster state) weigh on both tools equally.
   order='addon gateway gateway addon gateway addon addon gateway'
   bare_turns=2
-  out=${out:-bench/results}
 fi
 readonly POOL=rbd LIST_POOL=bench-list GATEWAY_MAIN=dist/shared/local/main.js
-
-t_start=$SECONDS
-work=$(mktemp -d /tmp/rbd-bench-gateway.XXXXXX)
-sandbox=$work/cluster
-gw_pid= drv_pid=
 
 # True while gw_pid is the gateway this script started (guards against pid reuse).
 gateway_alive() {
@@ -65,44 +59,6 @@ stop_gateway_hard() {
   kill -KILL "$gw_pid" 2>/dev/null || true
 }
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  # The driver runs in the background so that a signal is handled at once;
-  # its http-floor child exits when the driver's end of its stdin closes.
-  if [[ -n $drv_pid ]] && kill -0 "$drv_pid" 2>/dev/null; then
-    kill -TERM "$drv_pid" 2>/dev/null || true
-    wait "$drv_pid" 2>/dev/null || true
-  fi
-  stop_gateway_hard
-  # Only the cluster this script booted: `down` checks its marker file.
-  if [[ -e $sandbox ]]; then
-    bash test/sandbox/cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"
-  fi
-  if ((rc != 0)) && [[ -s $work/gateway.log ]]; then
-    log "last lines of the gateway's log:"
-    tail -n 20 "$work/gateway.log" >&2
-  fi
-  rm -rf -- "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Other tenants' sandbox clusters share the CPUs and add noise: count their daemons.
-other_daemons() {
-  local pid others=0
-  for pid in $(pgrep -x 'ceph-(mon|osd|mgr)' || true); do
-    grep -qzF -- "$sandbox/ceph.conf" "/proc/$pid/cmdline" 2>/dev/null || others=$((others + 1))
-  done
-  echo "$others"
-}
-
-free_port() {
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
 # ---- build (before the cluster, so a build error costs no boot) ----
 [[ -f native/build/Release/rbd_native.node ]] || die "native addon not built; run: npm run build:native"
 log "building the driver, the gateway and the functions"
@@ -110,17 +66,11 @@ node node_modules/typescript/bin/tsc -p bench/gateway/tsconfig.json
 [[ -f $GATEWAY_MAIN ]] || die "$GATEWAY_MAIN missing after the build"
 
 # ---- cluster ----
-# Connection and runtime settings come from here only, for both sides.
-unset CEPH_ID CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS CEPH_ARGS NODE_OPTIONS
-unset RBD_API_TOKEN RBD_POOLS RBD_MAX_IMAGE_SIZE CEPH_CHECK_INTERVAL_SECONDS exec_timeout max_inflight port PORT
-export OPENFAAS_SECRETS_DIR=$work/no-secrets
+bench_clean_env
 # The gateway defaults to 16 libuv threads; the driver gets the same, so that
 # the addon's detail page runs its 16 stats as concurrently as the function's.
 export UV_THREADPOOL_SIZE=16
-log "booting sandbox cluster in $sandbox"
-env_lines=$(bash test/sandbox/cluster.sh up "$sandbox")  # a failed boot stops us here (set -e)
-eval "$env_lines"
-export CEPH_CONF CEPH_KEYRING
+bench_cluster
 ceph_cli=(ceph -c "$CEPH_CONF" --connect-timeout 20)
 rbd_cli=(timeout 300 rbd -c "$CEPH_CONF")
 
@@ -159,18 +109,11 @@ log "gateway ready: pid $gw_pid, http://127.0.0.1:$port ($((SECONDS - t_start)) 
 # ---- machine and cluster facts ----
 meta=$work/meta.env
 {
-  echo "date=$(date -u '+%Y-%m-%d %H:%M:%S')"
-  echo "mode=$mode"
+  machine_facts
   echo "order=per op: $order (an addon-paced turn after each addon turn except for the detail page; list-pools: an http-floor turn after each gateway turn); create-image-bare: $bare_turns addon turns"
   echo "iterations=$iterations (per turn)"
-  echo "nproc=$(nproc)"
-  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-  echo "memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "ceph=$(ceph --version | sed 's/ (.*)//') client; cluster: $("${ceph_cli[@]}" version 2>/dev/null | sed 's/ (.*)//')"
-  echo "node=$(node --version)"
   echo "git=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- shared functions native 2>/dev/null || echo ' + uncommitted changes in shared/functions/native')"
-  echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "other_daemons=$(other_daemons)"
 } >"$meta"
 
 # ---- runs ----
