@@ -188,7 +188,7 @@ if (rss) {
 }
 lines.push('## Targets', '', '| target | measured | met |', '| --- | ---: | :---: |');
 for (const t of targets) lines.push(`| ${t.target} | ${t.value} | ${t.met === undefined ? '—' : t.met ? 'yes' : '**no**'} |`);
-lines.push('');
+lines.push('', 'What bounds the figures that miss or sit at the line, as profiled: README.md, "Benchmarks", "Side by side".', '');
 
 fs.writeFileSync(values.md!, lines.join('\n'));
 fs.writeFileSync(values.json!, `${JSON.stringify({ meta, rows: summaryRows, cold, rss, targets, runs }, null, 1)}\n`);
