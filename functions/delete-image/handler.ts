@@ -14,6 +14,13 @@ export const methods = ['DELETE'] as const;
 /** As a CloudEvent: takes rbd.image.delete, replies rbd.image.deleted (or rbd.error). */
 export const events = { accepts: 'rbd.image.delete', replies: 'rbd.image.deleted' };
 
+/**
+ * Deletes of one image in flight in this process: the first does the work;
+ * the others wait for it and then answer as a later delete would, 404 (or
+ * with its error), since it was not theirs that removed the image.
+ */
+const inFlight = new Map<string, Promise<void>>();
+
 export default async function deleteImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);
   const spec: Required<ImageSpec> = { pool: params.name('pool'), namespace: params.namespace(), name: params.name('name') };
@@ -21,6 +28,24 @@ export default async function deleteImage(event: FunctionEvent, context: Functio
   const trash = params.bool('trash');
 
   const ceph = await context.ceph();
+  const key = JSON.stringify([spec.pool, spec.namespace, spec.name]);
+  const pending = inFlight.get(key);
+  if (pending) {
+    await pending;
+    throw new HttpError(404, 'NotFound', `Image "${describe(spec)}" was deleted by a concurrent request.`, { ...spec });
+  }
+  const deleting = remove(ceph, spec, trash);
+  inFlight.set(key, deleting);
+  try {
+    await deleting;
+  } finally {
+    inFlight.delete(key);
+  }
+  context.changed();
+  return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: trash ? 'Trashed' : 'Deleted', details: spec };
+}
+
+async function remove(ceph: CephClient, spec: Required<ImageSpec>, trash: boolean): Promise<void> {
   try {
     if (trash) {
       // librbd moves an image with watchers to the trash; an image that is
@@ -34,8 +59,6 @@ export default async function deleteImage(event: FunctionEvent, context: Functio
   } catch (err) {
     throw await explain(ceph, spec, err);
   }
-  context.changed();
-  return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: trash ? 'Trashed' : 'Deleted', details: spec };
 }
 
 function inUse(spec: Required<ImageSpec>, watchers: string[]): HttpError {
