@@ -16,6 +16,9 @@ import type { CreateImageOptions } from '../../shared/validation';
 
 export const methods = ['POST'] as const;
 
+/** The parameters it takes, in the query string or the body; any other is refused (400). */
+export const parameters = ['pool', 'namespace', 'name', 'size', 'features', 'objectSize', 'stripeUnit', 'stripeCount', 'dataPool'] as const;
+
 /** As a CloudEvent: takes rbd.image.create, replies rbd.image.created (or rbd.error). */
 export const events = { accepts: 'rbd.image.create', replies: 'rbd.image.created' };
 

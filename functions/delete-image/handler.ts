@@ -11,6 +11,9 @@ import { HttpError } from '../../shared/runtime/status';
 
 export const methods = ['DELETE'] as const;
 
+/** The parameters it takes, in the query string or the body; any other is refused (400). */
+export const parameters = ['pool', 'namespace', 'name', 'trash'] as const;
+
 /** As a CloudEvent: takes rbd.image.delete, replies rbd.image.deleted (or rbd.error). */
 export const events = { accepts: 'rbd.image.delete', replies: 'rbd.image.deleted' };
 

@@ -11,6 +11,9 @@ import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 
 export const methods = ['GET'] as const;
 
+/** The parameters it takes, in the query string or the body; any other is refused (400). */
+export const parameters = ['pool', 'namespace', 'detail', 'limit', 'continue'] as const;
+
 /** As a CloudEvent: takes rbd.images.list, replies rbd.images.listed (or rbd.error). */
 export const events = { accepts: 'rbd.images.list', replies: 'rbd.images.listed' };
 

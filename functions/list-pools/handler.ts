@@ -8,6 +8,9 @@ import { Params } from '../../shared/runtime/params';
 
 export const methods = ['GET'] as const;
 
+/** The parameters it takes, in the query string or the body; any other is refused (400). */
+export const parameters = ['all'] as const;
+
 /** As a CloudEvent: takes rbd.pools.list, replies rbd.pools.listed (or rbd.error). */
 export const events = { accepts: 'rbd.pools.list', replies: 'rbd.pools.listed' };
 

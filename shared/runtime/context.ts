@@ -37,6 +37,8 @@ export interface FunctionModule {
   default: Handler;
   /** Its natural methods; POST is always accepted as well. */
   methods: readonly string[];
+  /** The parameters it takes; a request with any other is refused before it runs. */
+  parameters: readonly string[];
   /** The CloudEvent type it takes and the type it replies with. */
   events?: FunctionEvents;
 }

@@ -20,8 +20,8 @@ export function loadFunction(name: string): FunctionModule {
   const load = Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
   if (!load) throw new Error(`No function "${name}": expected one of ${functionNames().join(', ')}`);
   const mod = load() as Partial<FunctionModule>;
-  if (typeof mod.default !== 'function' || !Array.isArray(mod.methods)) {
-    throw new Error(`functions/${name}/handler must export a default handler and its methods`);
+  if (typeof mod.default !== 'function' || !Array.isArray(mod.methods) || !Array.isArray(mod.parameters)) {
+    throw new Error(`functions/${name}/handler must export a default handler, its methods and its parameters`);
   }
   return mod as FunctionModule;
 }

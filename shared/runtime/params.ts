@@ -1,6 +1,7 @@
 /**
  * Request parameters, where query parameters and JSON body fields are
- * equivalent (async queue-workers always POST a body). Body fields win.
+ * equivalent (async queue-workers always POST a body). A parameter given in
+ * both must have the same value in both, or the request is ambiguous (400).
  */
 import { invalidParameterError } from '../errors';
 import { parseQuantity } from '../quantity';
@@ -20,6 +21,14 @@ export class Params {
     const body = event.body;
     if (body !== undefined && !isPlainObject(body)) {
       throw new HttpError(400, 'BadRequest', 'The request body must be a JSON object.');
+    }
+    for (const [key, value] of Object.entries(body ?? {})) {
+      const query = event.query[key];
+      if (query !== undefined && value !== undefined && String(query) !== String(value)) {
+        throw new HttpError(400, 'BadRequest', `Parameter "${key}" has one value in the query string and another in the body; give it once.`, {
+          parameter: key,
+        });
+      }
     }
     this.values = { ...event.query, ...(body as Record<string, unknown> | undefined) };
   }
@@ -94,4 +103,19 @@ export function checkPoolAllowed(allowed: ReadonlySet<string> | undefined, pool:
   if (allowed && !allowed.has(pool)) {
     throw new HttpError(403, 'Forbidden', `Pool "${pool}" is not open to these functions (RBD_POOLS allows ${[...allowed].join(', ')}).`, { pool });
   }
+}
+
+/**
+ * Refuses a parameter the function does not take: a misspelt option
+ * ("featurs") must not be ignored silently, least of all by a create.
+ */
+export function checkParameters(fn: string, accepted: readonly string[], event: FunctionEvent): void {
+  const given = [...Object.keys(event.query), ...(isPlainObject(event.body) ? Object.keys(event.body) : [])];
+  const unknown = given.find((key) => !accepted.includes(key));
+  if (unknown === undefined) return;
+  const shown = unknown.length > 64 ? `${unknown.slice(0, 64)}...` : unknown;
+  throw new HttpError(400, 'BadRequest', `${fn} takes no parameter ${JSON.stringify(shown)}; it takes ${accepted.join(', ')}.`, {
+    parameter: shown,
+    accepted: [...accepted],
+  });
 }

@@ -15,7 +15,8 @@ import { FunctionContext, type FunctionEvent, type FunctionModule } from './cont
 import { Deliveries } from './delivery';
 import { answerEvent, isCloudEventRequest, readCloudEvent, toBinary } from './events';
 import type { Metrics } from './metrics';
-import { isPlainObject } from './params';
+import { MAX_DEPTH, duplicateKey, nestsDeeperThan } from './json-body';
+import { checkParameters, isPlainObject } from './params';
 import type { RuntimeSettings } from './settings';
 import { HttpError, failure, statusOf, type Status } from './status';
 
@@ -78,7 +79,17 @@ export class Runtime {
   private readonly tokenDigest?: Buffer;
 
   constructor(readonly options: RuntimeOptions) {
-    this.jsonParser = express.json({ limit: options.settings.maxBodyBytes, type: JSON_TYPES });
+    this.jsonParser = express.json({
+      limit: options.settings.maxBodyBytes,
+      type: JSON_TYPES,
+      verify: (_req, _res, buf) => {
+        const text = buf.toString('utf8');
+        const refuse = (message: string) => Object.assign(new Error(message), { type: 'entity.refused' });
+        if (nestsDeeperThan(text, MAX_DEPTH)) throw refuse(`it nests arrays and objects deeper than ${MAX_DEPTH} levels.`);
+        const key = duplicateKey(text);
+        if (key !== undefined) throw refuse(`"${key}" is given twice; give each field once.`);
+      },
+    });
     const token = options.settings.apiToken;
     if (token) this.tokenDigest = digest(token);
     this.deliveries = new Deliveries(options.settings.async, options.logger);
@@ -172,7 +183,10 @@ export class Runtime {
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.execTimeoutMs)));
-    const work = (async () => context.settle(await mod.default(event, context)))().catch((error: unknown) => ({ kind: 'error' as const, error }));
+    const work = (async () => {
+      checkParameters(name, mod.parameters, event);
+      return context.settle(await mod.default(event, context));
+    })().catch((error: unknown) => ({ kind: 'error' as const, error }));
     const outcome = await Promise.race([work, timeout]);
     clearTimeout(timer);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -415,6 +429,8 @@ export class Runtime {
       err = new HttpError(413, 'PayloadTooLarge', `The body exceeds ${this.options.settings.maxBodyBytes} bytes.`);
     } else if (type === 'entity.parse.failed') {
       err = new HttpError(400, 'BadRequest', `The body is not valid JSON: ${(err as Error).message}`);
+    } else if (type === 'entity.refused') {
+      err = new HttpError(400, 'BadRequest', `The body is refused: ${(err as Error).message}`);
     } else if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
       err = new HttpError(415, 'UnsupportedMediaType', (err as Error).message);
     }

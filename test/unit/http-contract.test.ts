@@ -30,10 +30,12 @@ describe('quantities', () => {
 describe('params', () => {
   const event = (query: Record<string, unknown>, body?: unknown): FunctionEvent => ({ body, headers: {}, method: 'POST', query, path: '/' });
 
-  test('query and body are equivalent; the body wins', () => {
-    const p = new Params(event({ pool: 'a', limit: '5' }, { pool: 'b' }));
-    expect(p.name('pool')).toBe('b');
+  test('query and body are equivalent; one parameter in both must have one value', () => {
+    const p = new Params(event({ pool: 'a', limit: '5' }, { name: 'b', limit: 5 }));
+    expect(p.name('pool')).toBe('a');
+    expect(p.name('name')).toBe('b');
     expect(p.int('limit', 1, 1, 10)).toBe(5);
+    expect(() => new Params(event({ pool: 'a' }, { pool: 'b' }))).toThrow(expect.objectContaining({ code: 400, details: { parameter: 'pool' } }));
   });
 
   test('sizes as numbers or quantities, capped', () => {

@@ -1,0 +1,168 @@
+/**
+ * Hostile input, generated with fast-check: at least 1,000 requests against
+ * every function through one gateway process. Each must be refused with a
+ * 4xx and a Status body; none may answer 5xx; the process stays up; and the
+ * pools are byte for byte as before (`rbd ls -l`). Every generated request
+ * is wrong in at least one way that guarantees a refusal, so a 2xx is a bug.
+ */
+import fc from 'fast-check';
+import { rbd } from '../helpers/ceph';
+import { startGateway, type TestGateway } from '../helpers/gateway';
+
+const TOKEN = 'hostile-suite-token-0123456789abcdef';
+const RUNS = 1200;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  gw = await startGateway({ RBD_API_TOKEN: TOKEN });
+});
+afterAll(() => gw.close());
+
+interface Hostile {
+  kind: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+const FUNCTIONS = ['list-pools', 'list-images', 'create-image', 'delete-image'] as const;
+
+// Names no pool or image here has: invalid ones (400), or valid and absent (404).
+const badName = fc.oneof(
+  fc.constantFrom('', '/', '@', 'a/b', 'a@b', 'a b', ' ', '\t', 'x\u0000y', 'x\u001fy', 'x\u007fy', '\ud800', 'x'.repeat(5000)),
+  fc.string({ maxLength: 12 }).map((s) => `${s}/`),
+  fc.string({ maxLength: 12 }).map((s) => `@${s}`),
+  fc.string({ maxLength: 12 }).map((s) => `${s}\n`),
+);
+const absentName = fc.oneof(
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((s) => !/[/@\s\p{Cc}\p{Cs}]/u.test(s)),
+  fc.stringMatching(/^[a-z0-9._-]{1,40}$/),
+).map((s) => `hostile-absent-${s}`);
+const anyName = fc.oneof(badName, absentName);
+const badSize = fc.oneof(
+  fc.integer({ max: 0 }),
+  fc.double({ noNaN: false }).filter((n) => !Number.isSafeInteger(n) || n <= 0),
+  fc.constantFrom(2 ** 64, 2 ** 70, 1.5, -1, 0, '', '1.5Ki', '10Qi', 'abc', '-1Gi', '0', '1e400', 'Infinity', 'NaN', '18446744073709551616'),
+  fc.constantFrom(true, false, null, [], {}, [1], { size: 1 }),
+  fc.string({ maxLength: 10 }).filter((s) => !/^\s*\d/.test(s)),
+);
+const badBool = fc.oneof(fc.constantFrom('yes', 'no', '2', 'TRUE ', 'null', '[]'), fc.integer({ min: 2 }), fc.constant({}));
+const badLimit = fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 10_001 }), fc.constantFrom('x', '1.5', '-1', '1e3', 1.5, null, true, []));
+
+const request = (kind: string, method: string, path: string, body?: unknown, headers: Record<string, string> = auth): Hostile => {
+  const text = body === undefined ? undefined : typeof body === 'string' ? body : json(body);
+  // A counterexample reads as one short line, however large the body.
+  const shown = () => `${kind}: ${method} ${path} ${json(headers)} ${text === undefined ? '' : json(text.length > 200 ? `${text.slice(0, 200)}... (${text.length} chars)` : text)}`;
+  return { kind, method, path, headers, body: text, [fc.toStringMethod]: shown } as Hostile;
+};
+const fn = (name: string) => `/function/${name}`;
+
+/** Bad parameters for each function, in the body or the query string. */
+const badParams = fc.oneof(
+  badBool.map((all) => request('list-pools all', 'POST', fn('list-pools'), { all })),
+  anyName.map((pool) => request('list-images pool', 'POST', fn('list-images'), { pool })),
+  badLimit.map((limit) => request('list-images limit', 'POST', fn('list-images'), { pool: 'rbd', limit })),
+  fc.string({ maxLength: 60 }).map((token) => request('list-images continue', 'POST', fn('list-images'), { pool: 'rbd', continue: `x${token}` })),
+  fc.tuple(anyName, badSize).map(([name, size]) => request('create-image size', 'POST', fn('create-image'), { pool: 'rbd', name, size })),
+  fc.tuple(badName, fc.constantFrom(1024, '1Gi')).map(([name, size]) => request('create-image name', 'POST', fn('create-image'), { pool: 'rbd', name, size })),
+  fc.tuple(anyName, fc.constantFrom(1024, '1Gi')).map(([pool, size]) => request('create-image pool', 'POST', fn('create-image'), { pool, name: 'hostile-never', size })),
+  fc.tuple(fc.constant('hostile-never'), badBool).map(([name, trash]) => request('delete-image trash', 'POST', fn('delete-image'), { pool: 'rbd', name, trash })),
+  anyName.map((name) => request('delete-image name', 'DELETE', `${fn('delete-image')}?pool=rbd&name=${encodeURIComponent(name)}`)),
+  anyName.map((pool) => request('delete-image pool', 'POST', fn('delete-image'), { pool, name: 'hostile-never' })),
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('namespace', 'dataPool'), badName).map(([f, key, value]) =>
+    request(`${f} ${key}`, 'POST', fn(f), { pool: 'rbd', name: 'hostile-never', size: 'bad', [key]: value }),
+  ),
+  fc.tuple(fc.constantFrom('features', 'objectSize', 'stripeUnit', 'stripeCount'), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constant(['no-such-feature']))).map(
+    ([key, value]) => request(`create-image ${key}`, 'POST', fn('create-image'), { pool: 'rbd', name: 'hostile-never', size: -1, [key]: value }),
+  ),
+);
+
+/** The body itself: malformed JSON, deep nesting, not an object, duplicate keys. */
+const badBodies = fc.oneof(
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('{', '{"pool":', 'nul', '[1,2', '{"pool":"rbd",}', "{'pool':'rbd'}", '{"a":1}}', '\u0000', '{"pool":"rbd"')).map(
+    ([f, body]) => request('malformed JSON', 'POST', fn(f), body),
+  ),
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.string({ minLength: 1, maxLength: 40 }).filter((s) => { try { JSON.parse(s); return false; } catch { return true; } })).map(
+    ([f, body]) => request('random text as JSON', 'POST', fn(f), body),
+  ),
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.integer({ min: 1000, max: 20_000 }), fc.boolean()).map(([f, depth, arrays]) =>
+    request('deep nesting', 'POST', fn(f), arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`),
+  ),
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('[]', '[{"pool":"rbd"}]', '"rbd"', '42', 'true', 'null')).map(([f, body]) => request('not an object', 'POST', fn(f), body)),
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('pool', 'name', 'size')).map(([f, key]) =>
+    request('duplicate keys', 'POST', fn(f), `{"pool":"rbd","name":"hostile-dup","size":"1Mi","${key}":${key === 'size' ? '"2Mi"' : '"other"'}}`),
+  ),
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('pool', 'name')).map(([f, key]) =>
+    request('query/body conflict', 'POST', `${fn(f)}?${key}=rbd`, { pool: 'rbd-other', name: 'hostile-conflict', size: '1Mi', [key]: 'hostile-other' }),
+  ),
+);
+
+/** Everything around the body: content types, methods, tokens, routes, async callbacks. */
+const badEnvelope = fc.oneof(
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'image/png')).map(
+    ([f, type]) => request('content type', 'POST', fn(f), { pool: 'rbd', name: 'hostile-never', size: '1Mi' }, { authorization: `Bearer ${TOKEN}`, 'content-type': type }),
+  ),
+  fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('PUT', 'PATCH')).map(([f, method]) => request('method', method, fn(f), { pool: 'rbd' })),
+  fc.constantFrom('GET', 'DELETE').map((method) => request('method', method, fn('create-image'))),
+  fc.constantFrom('PUT', 'DELETE', 'PATCH').map((method) => request('method', method, fn('list-pools'))),
+  fc.tuple(
+    fc.constantFrom(...FUNCTIONS),
+    fc.oneof(
+      fc.constantFrom('', 'Bearer', 'Bearer ', `Bearer ${TOKEN}x`, `Bearer  ${TOKEN}`, `bearer ${TOKEN}`, `Basic ${TOKEN}`, `Bearer ${TOKEN.slice(1)}`, `${TOKEN}`),
+      fc.stringMatching(/^[\x21-\x7e]{0,80}$/).map((s) => `Bearer ${s}`),
+    ),
+  ).map(([f, authorization]) =>
+    request('token', 'POST', fn(f), { pool: 'rbd', name: 'hostile-never', size: '1Mi' }, { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' }),
+  ),
+  fc.string({ maxLength: 30 }).filter((s) => !/^(list-pools|list-images|create-image|delete-image)$/.test(s)).map((f) => request('unknown function', 'POST', `/function/${encodeURIComponent(f)}x`, {})),
+  fc.tuple(
+    fc.constantFrom('create-image', 'delete-image'),
+    fc.oneof(
+      fc.constantFrom('file:///etc/passwd', 'gopher://127.0.0.1:70/', 'javascript:alert(1)', 'ftp://127.0.0.1/', 'data:text/plain,x', 'http://', '//127.0.0.1/cb', 'not a url', 'http://exa mple/', 'http://127.0.0.1:99999/'),
+      fc.stringMatching(/^[\x21-\x7e]{1,40}$/).filter((s) => !/^https?:\/\/[^/\s]/i.test(s)),
+    ),
+  ).map(([f, url]) =>
+    request('async callback', 'POST', `/async-function/${f}`, { pool: 'rbd', name: 'hostile-async', size: '1Mi' }, { ...auth, 'x-callback-url': url }),
+  ),
+);
+
+const hostile = fc.oneof(badParams, badBodies, badEnvelope);
+
+async function send(req: Hostile): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${gw.url}${req.path}`, { method: req.method, headers: req.headers, body: req.body });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body };
+}
+
+test(`${RUNS} generated hostile requests: each a 4xx with a Status, no 5xx, the process up, the pools unchanged`, async () => {
+  const pools = () => ['rbd'].map((p) => rbd('ls', '-l', '--format', 'json', p)).join('\n');
+  const before = pools();
+  const kinds = new Map<string, number>();
+  const statuses = new Map<number, number>();
+  await fc.assert(
+    fc.asyncProperty(hostile, async (req) => {
+      const { status, body } = await send(req);
+      kinds.set(req.kind, (kinds.get(req.kind) ?? 0) + 1);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(500);
+      expect(body).toMatchObject({ kind: 'Status', status: 'Failure', code: status, reason: expect.any(String), message: expect.any(String) });
+    }),
+    { numRuns: RUNS, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31), verbose: 1 },
+  );
+  expect((await fetch(`${gw.url}/_/health`)).status).toBe(200);
+  expect((await fetch(`${gw.url}/_/ready`)).status).toBe(200);
+  expect(pools()).toBe(before);
+  // Every kind of hostility was tried, and what it drew.
+  expect(kinds.size).toBeGreaterThanOrEqual(20);
+  process.stderr.write(`hostile input: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}\n`);
+}, 300_000);
