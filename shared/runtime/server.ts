@@ -17,6 +17,7 @@ import { answerEvent, isCloudEventRequest, readCloudEvent, toBinary } from './ev
 import type { Metrics } from './metrics';
 import { MAX_DEPTH, duplicateKey, nestsDeeperThan } from './json-body';
 import { checkParameters, isPlainObject } from './params';
+import { registerSecret } from './secrets';
 import type { RuntimeSettings } from './settings';
 import { HttpError, failure, statusOf, type Status } from './status';
 
@@ -92,6 +93,7 @@ export class Runtime {
     });
     const token = options.settings.apiToken;
     if (token) this.tokenDigest = digest(token);
+    registerSecret(token);
     this.deliveries = new Deliveries(options.settings.async, options.logger);
   }
 

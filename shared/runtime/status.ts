@@ -3,6 +3,7 @@
  * HTTP statuses and reasons. Every error answer goes through here.
  */
 import { CephError } from '../errors';
+import { scrub, scrubValue } from './secrets';
 
 export type Reason =
   | 'BadRequest'
@@ -68,8 +69,9 @@ const CEPH_TO_HTTP: Record<string, [number, Reason]> = {
   ERR_CEPH_CONNECT_FAILED: [503, 'ServiceUnavailable'],
 };
 
+/** A failure's Status; its message and details never carry a key or the token (secrets.ts). */
 export function failure(code: number, reason: string, message: string, details?: Record<string, unknown>): Status {
-  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message, ...(details && { details }) };
+  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: scrub(message), ...(details && { details: scrubValue(details) }) };
 }
 
 /** The Status for any thrown value; unknown errors are 500 without internals. */

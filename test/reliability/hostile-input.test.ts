@@ -59,6 +59,8 @@ const request = (kind: string, method: string, path: string, body?: unknown, hea
   return { kind, method, path, headers, body: text, [fc.toStringMethod]: shown } as Hostile;
 };
 const fn = (name: string) => `/function/${name}`;
+/** encodeURIComponent, but a lone surrogate goes out as the invalid UTF-8 bytes ED A0 80. */
+const encode = (s: string) => [...s].map((c) => (/^[\ud800-\udfff]$/.test(c) ? '%ED%A0%80' : encodeURIComponent(c))).join('');
 
 /** Bad parameters for each function, in the body or the query string. */
 const badParams = fc.oneof(
@@ -70,7 +72,7 @@ const badParams = fc.oneof(
   fc.tuple(badName, fc.constantFrom(1024, '1Gi')).map(([name, size]) => request('create-image name', 'POST', fn('create-image'), { pool: 'rbd', name, size })),
   fc.tuple(anyName, fc.constantFrom(1024, '1Gi')).map(([pool, size]) => request('create-image pool', 'POST', fn('create-image'), { pool, name: 'hostile-never', size })),
   fc.tuple(fc.constant('hostile-never'), badBool).map(([name, trash]) => request('delete-image trash', 'POST', fn('delete-image'), { pool: 'rbd', name, trash })),
-  anyName.map((name) => request('delete-image name', 'DELETE', `${fn('delete-image')}?pool=rbd&name=${encodeURIComponent(name)}`)),
+  anyName.map((name) => request('delete-image name', 'DELETE', `${fn('delete-image')}?pool=rbd&name=${encode(name)}`)),
   anyName.map((pool) => request('delete-image pool', 'POST', fn('delete-image'), { pool, name: 'hostile-never' })),
   fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('namespace', 'dataPool'), badName).map(([f, key, value]) =>
     request(`${f} ${key}`, 'POST', fn(f), { pool: 'rbd', name: 'hostile-never', size: 'bad', [key]: value }),
@@ -117,7 +119,7 @@ const badEnvelope = fc.oneof(
   ).map(([f, authorization]) =>
     request('token', 'POST', fn(f), { pool: 'rbd', name: 'hostile-never', size: '1Mi' }, { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' }),
   ),
-  fc.string({ maxLength: 30 }).filter((s) => !/^(list-pools|list-images|create-image|delete-image)$/.test(s)).map((f) => request('unknown function', 'POST', `/function/${encodeURIComponent(f)}x`, {})),
+  fc.string({ maxLength: 30 }).filter((s) => !/^(list-pools|list-images|create-image|delete-image)$/.test(s)).map((f) => request('unknown function', 'POST', `/function/${encode(f)}x`, {})),
   fc.tuple(
     fc.constantFrom('create-image', 'delete-image'),
     fc.oneof(

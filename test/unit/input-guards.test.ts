@@ -1,4 +1,5 @@
 import { MAX_DEPTH, duplicateKey, nestsDeeperThan } from '../../shared/runtime/json-body';
+import { registerSecret, scrub, scrubValue } from '../../shared/runtime/secrets';
 import { checkParameters } from '../../shared/runtime/params';
 
 describe('nestsDeeperThan', () => {
@@ -37,5 +38,19 @@ describe('checkParameters', () => {
       expect.objectContaining({ code: 400, message: 'create-image takes no parameter "featurs"; it takes pool, name, size, features.' }),
     );
     expect(() => checkParameters('list-pools', ['all'], event({ pool: 'rbd' }))).toThrow(/list-pools takes no parameter "pool"/);
+  });
+});
+
+describe('scrub', () => {
+  test('hides cephx keys and registered secrets, leaves the rest', () => {
+    registerSecret('token-0123456789');
+    registerSecret('short'); // too short to hide safely
+    expect(scrub('received "AQCFsgdrS6YzCBAAgXBi2hnD0oSMD+iE0CWa5A==" for size')).toBe('received "[redacted]" for size');
+    expect(scrub('Bearer token-0123456789 and short')).toBe('Bearer [redacted] and short');
+    expect(scrubValue({ name: 'AQCFsgdrS6YzCBAAgXBi2hnD0oSMD+iE0CWa5A==', pool: 'rbd', n: [1, 'token-0123456789'] })).toEqual({
+      name: '[redacted]',
+      pool: 'rbd',
+      n: [1, '[redacted]'],
+    });
   });
 });
