@@ -91,6 +91,8 @@ export class CephClient {
     /** "client.<id>", named in permission errors. */
     private readonly user: string,
     private readonly maxImageSize: number,
+    /** librados's op timeout (CEPH_TIMEOUT_SECONDS), in seconds. */
+    private readonly timeoutSeconds: number,
     private readonly observe?: OperationObserver,
   ) {}
 
@@ -116,7 +118,7 @@ export class CephClient {
         key: config.key,
         timeoutSeconds: config.timeoutSeconds,
       });
-      return new CephClient(cluster, info, `client.${config.id}`, maxImageSize, options.observe);
+      return new CephClient(cluster, info, `client.${config.id}`, maxImageSize, config.timeoutSeconds, options.observe);
     } catch (err) {
       throw withTrace(isNativeError(err) ? diagnoseConnectError(err, config) : toCephError(err), trace);
     }
@@ -203,16 +205,38 @@ export class CephClient {
     return this.closed;
   }
 
+  /**
+   * Runs one native call, answering ETIMEDOUT at the latest half a second
+   * after librados's own timeout: librbd runs its steps on one thread
+   * (rbd_op_threads), so with an OSD gone, calls queue behind each other's
+   * timeouts and would answer one by one, seconds apart. The call itself
+   * runs on, and may still complete.
+   */
   private async run<T>(op: string, trace: Trace, call: () => Promise<T>): Promise<T> {
     const done = this.observe?.(op);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new CephError(
+            'ETIMEDOUT',
+            `Ceph did not answer within ${this.timeoutSeconds} s (${op}); the operation may still complete, so check before retrying. ` +
+              'An OSD or monitor is down or overloaded: see "ceph -s".',
+            { op },
+          ),
+        );
+      }, this.timeoutSeconds * 1000 + 500);
+    });
     try {
-      const result = await call();
+      const result = await Promise.race([call(), deadline]);
       done?.();
       return result;
     } catch (err) {
       const error = withTrace(toCephError(err, this.user), trace);
       done?.(error);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
