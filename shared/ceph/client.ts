@@ -80,6 +80,14 @@ export interface ClientOptions {
   maxImageSize?: number;
   /** Sees every Ceph operation, for metrics. Default: none. */
   observe?: OperationObserver;
+  /**
+   * Answer every call with ETIMEDOUT at the latest 0.5 s after librados's
+   * timeout, counted from the call, time queued included: a request must get
+   * its 504 promptly even when librbd queues its call behind a stalled one.
+   * Default false: a caller that queues hundreds of calls itself wants them
+   * all to run.
+   */
+  deadline?: boolean;
 }
 
 export class CephClient {
@@ -93,6 +101,7 @@ export class CephClient {
     private readonly maxImageSize: number,
     /** librados's op timeout (CEPH_TIMEOUT_SECONDS), in seconds. */
     private readonly timeoutSeconds: number,
+    private readonly deadline: boolean,
     private readonly observe?: OperationObserver,
   ) {}
 
@@ -118,7 +127,7 @@ export class CephClient {
         key: config.key,
         timeoutSeconds: config.timeoutSeconds,
       });
-      return new CephClient(cluster, info, `client.${config.id}`, maxImageSize, config.timeoutSeconds, options.observe);
+      return new CephClient(cluster, info, `client.${config.id}`, maxImageSize, config.timeoutSeconds, options.deadline ?? false, options.observe);
     } catch (err) {
       throw withTrace(isNativeError(err) ? diagnoseConnectError(err, config) : toCephError(err), trace);
     }
@@ -206,14 +215,25 @@ export class CephClient {
   }
 
   /**
-   * Runs one native call, answering ETIMEDOUT at the latest half a second
-   * after librados's own timeout: librbd runs its steps on one thread
-   * (rbd_op_threads), so with an OSD gone, calls queue behind each other's
-   * timeouts and would answer one by one, seconds apart. The call itself
-   * runs on, and may still complete.
+   * Runs one native call. With the deadline option, answers ETIMEDOUT at the
+   * latest half a second after librados's own timeout: librbd runs its steps
+   * on one thread (rbd_op_threads), so with an OSD gone, calls queue behind
+   * each other's timeouts and would answer one by one, seconds apart. The
+   * call itself runs on, and may still complete.
    */
   private async run<T>(op: string, trace: Trace, call: () => Promise<T>): Promise<T> {
     const done = this.observe?.(op);
+    if (!this.deadline) {
+      try {
+        const result = await call();
+        done?.();
+        return result;
+      } catch (err) {
+        const error = withTrace(toCephError(err, this.user), trace);
+        done?.(error);
+        throw error;
+      }
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {

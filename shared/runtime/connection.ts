@@ -81,7 +81,7 @@ export class CephConnection {
     const { logger } = this.options;
     try {
       const config = (this.options.loadConfig ?? loadCephConfig)();
-      const client = await CephClient.connect(config, { maxImageSize: this.options.maxImageSize, observe: this.options.observe });
+      const client = await CephClient.connect(config, { maxImageSize: this.options.maxImageSize, observe: this.options.observe, deadline: true });
       if (this.stopped) {
         await client.close();
         return;

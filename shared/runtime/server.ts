@@ -208,7 +208,7 @@ export class Runtime {
     }
     if (outcome.kind === 'error') {
       const status = statusOf(outcome.error);
-      if (status.code >= 500 && !(outcome.error instanceof CephError)) log().error({ err: outcome.error }, 'handler failed');
+      if (isBug(outcome.error)) log().error({ err: outcome.error }, 'handler failed');
       const headers: Record<string, string> = {};
       if (status.code === 405 && outcome.error instanceof HttpError) headers.Allow = String(outcome.error.details?.allow ?? '');
       return { status: status.code, headers, body: status, seconds, changed: false };
@@ -265,8 +265,10 @@ export class Runtime {
   }
 
   /**
-   * SIGTERM: health turns 503, no new connections are taken, in-flight
-   * requests finish (bounded by exec_timeout), then the Ceph handle closes.
+   * SIGTERM: health turns 503, in-flight requests finish (bounded by
+   * exec_timeout), then the server closes and the Ceph handle with it. Until
+   * then it keeps listening: a request routed here before the endpoints
+   * caught up gets a 503 it can retry elsewhere, not a refused connection.
    */
   async drain(): Promise<void> {
     if (this.draining) return;
@@ -275,12 +277,17 @@ export class Runtime {
     const server = this.server;
     const closing = async () => {
       if (!server) return;
+      const deadline = Date.now() + this.options.settings.execTimeoutMs + 1000;
+      while (this.inflight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      // A request still being read is answered 503 with "Connection: close";
+      // idle keep-alive sockets go now, anything left at the deadline too.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const idle = setInterval(() => server.closeIdleConnections(), 100);
-      const deadline = setTimeout(() => server.closeAllConnections(), this.options.settings.execTimeoutMs + 1000);
+      server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const hard = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()) + 1000);
       await closed;
       clearInterval(idle);
-      clearTimeout(deadline);
+      clearTimeout(hard);
     };
     await Promise.all([closing(), ...this.drainHooks.map((hook) => hook())]);
     // Callbacks and events may still be retrying; give them their retries' worth.
@@ -349,6 +356,10 @@ export class Runtime {
   };
 
   private readonly limitInflight: RequestHandler = (_req, res, next) => {
+    if (this.draining) {
+      res.setHeader('Connection', 'close');
+      return next(new HttpError(503, 'ServiceUnavailable', 'Shutting down (SIGTERM): nothing was done. Retry; another replica, or this one restarted, will take it.'));
+    }
     const max = this.options.settings.maxInflight;
     if (max > 0 && this.inflight >= max) {
       return next(new HttpError(429, 'TooManyRequests', `Too many requests in flight (max_inflight=${max}); retry shortly.`));
@@ -418,7 +429,7 @@ export class Runtime {
 
   private sendError(res: Response, err: unknown, log: Logger): void {
     const status = statusOf(err);
-    if (status.code >= 500 && !(err instanceof CephError)) log.error({ err }, 'handler failed');
+    if (isBug(err)) log.error({ err }, 'handler failed');
     if (res.headersSent) return;
     if (status.code === 405 && err instanceof HttpError) res.setHeader('Allow', String(err.details?.allow ?? ''));
     sendStatus(res, status);
@@ -438,6 +449,11 @@ export class Runtime {
     }
     this.sendError(res, err, log);
   };
+}
+
+/** An error no one meant to answer with: a bug, logged with its stack (a 500). */
+function isBug(err: unknown): boolean {
+  return !(err instanceof CephError) && !(err instanceof HttpError) && statusOf(err).code >= 500;
 }
 
 /** Statuses a sender should retry: the same request may succeed later. */
