@@ -214,28 +214,31 @@ export class CephClient {
     return this.closed;
   }
 
-  /**
-   * Runs one native call. With the deadline option, answers ETIMEDOUT at the
-   * latest half a second after librados's own timeout: librbd runs its steps
-   * on one thread (rbd_op_threads), so with an OSD gone, calls queue behind
-   * each other's timeouts and would answer one by one, seconds apart. The
-   * call itself runs on, and may still complete.
-   */
+  /** Runs one native call: metrics, the deadline, errors as CephError with the caller's stack. */
   private async run<T>(op: string, trace: Trace, call: () => Promise<T>): Promise<T> {
     const done = this.observe?.(op);
-    if (!this.deadline) {
-      try {
-        const result = await call();
-        done?.();
-        return result;
-      } catch (err) {
-        const error = withTrace(toCephError(err, this.user), trace);
-        done?.(error);
-        throw error;
-      }
+    try {
+      const result = await this.withDeadline(op, call());
+      done?.();
+      return result;
+    } catch (err) {
+      const error = withTrace(toCephError(err, this.user), trace);
+      done?.(error);
+      throw error;
     }
+  }
+
+  /**
+   * With the deadline option, rejects with ETIMEDOUT at the latest half a
+   * second after librados's own timeout: librbd runs its steps on one thread
+   * (rbd_op_threads), so with an OSD gone, calls queue behind each other's
+   * timeouts and would answer one by one, seconds apart. The call itself
+   * runs on, and may still complete.
+   */
+  private withDeadline<T>(op: string, pending: Promise<T>): Promise<T> {
+    if (!this.deadline) return pending;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
+    const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         reject(
           new CephError(
@@ -247,17 +250,7 @@ export class CephClient {
         );
       }, this.timeoutSeconds * 1000 + 500);
     });
-    try {
-      const result = await Promise.race([call(), deadline]);
-      done?.();
-      return result;
-    } catch (err) {
-      const error = withTrace(toCephError(err, this.user), trace);
-      done?.(error);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
   }
 }
 
