@@ -136,7 +136,7 @@ export class CephClient {
   /** Every pool with its id and application tags, as the monitors know them now. */
   async listPools(): Promise<PoolInfo[]> {
     const trace = captureTrace(this.listPools);
-    const json = await this.run('listPools', trace, () => this.cluster.listPools());
+    const json = await this.run('listPools', trace, () => this.cluster.listPools(), { needsMonitors: true });
     return (JSON.parse(json) as MonPoolDetail[]).map((pool) => ({
       name: pool.pool_name,
       id: pool.pool_id,
@@ -214,18 +214,34 @@ export class CephClient {
     return this.closed;
   }
 
-  /** Runs one native call: metrics, the deadline, errors as CephError with the caller's stack. */
-  private async run<T>(op: string, trace: Trace, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one native call: metrics, the deadline, errors as CephError with the
+   * caller's stack. A call that needs the monitors and times out is blamed on
+   * them: image calls go to the OSDs and would still work.
+   */
+  private async run<T>(op: string, trace: Trace, call: () => Promise<T>, { needsMonitors = false } = {}): Promise<T> {
     const done = this.observe?.(op);
     try {
       const result = await this.withDeadline(op, call());
       done?.();
       return result;
     } catch (err) {
-      const error = withTrace(toCephError(err, this.user), trace);
+      let error = toCephError(err, this.user);
+      if (needsMonitors && error.code === 'ETIMEDOUT') error = this.monitorsUnreachable(op, error);
+      withTrace(error, trace);
       done?.(error);
       throw error;
     }
+  }
+
+  private monitorsUnreachable(op: string, cause: CephError): CephError {
+    return new CephError(
+      'ERR_CEPH_MON_UNREACHABLE',
+      `No Ceph monitor answered within ${this.timeoutSeconds} s at ${this.info.monHost} (${op} asks the monitors). ` +
+        'Check that ceph-mon is running and reachable from this node ("ceph -s" shows the quorum); ' +
+        'image create, delete and list go straight to the OSDs and keep working meanwhile.',
+      { op, cause, details: { monHost: this.info.monHost } },
+    );
   }
 
   /**

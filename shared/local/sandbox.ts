@@ -22,9 +22,9 @@ function script(): string {
   throw new Error('test/sandbox/cluster.sh not found next to the build');
 }
 
-/** Boots a cluster (about 3-8 s); progress goes to stderr. */
-export function startSandbox(): Sandbox {
-  const out = execFileSync('bash', [script(), 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+/** Boots a cluster (about 3-8 s) in dir (new or empty; default a fresh /tmp dir); progress goes to stderr. */
+export function startSandbox(dir?: string): Sandbox {
+  const out = execFileSync('bash', [script(), 'up', ...(dir ? [dir] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const vars = new Map(out.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
   const get = (key: string) => {
     const value = vars.get(key);

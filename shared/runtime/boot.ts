@@ -51,6 +51,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
       metrics.cephReady.set(ready ? 1 : 0);
       if (ready) runtime?.writeLockFile();
     },
+    onMonitorsChange: (reachable) => metrics.cephMonitorsReachable.set(reachable ? 1 : 0),
   });
   // The handshake runs on the libuv pool: start it, then load the HTTP stack
   // (express and its tree, the slowest part of a cold start) meanwhile.

@@ -2,6 +2,11 @@
  * The process's one Ceph connection: made at start-up with retry and
  * backoff, checked periodically, and replaced if it stops working, so the
  * runtime recovers by itself when a cluster goes away and comes back.
+ *
+ * Ready means connected. Monitors that stop answering later do not make the
+ * process unready: image calls go straight to the OSDs from cached maps and
+ * keep working, and every replica would lose its readiness at once. They are
+ * reported apart (monitorsReachable) and calls that need them answer 503.
  */
 import type { Logger } from 'pino';
 import { CephClient, type OperationObserver } from '../ceph/client';
@@ -15,9 +20,10 @@ export interface ConnectionOptions {
   logger: Logger;
   /** How often a connected client is checked. Default 5 s. */
   checkIntervalMs?: number;
-  /** Longest wait between connect attempts. Default 5 s. */
+  /** Longest wait between connect attempts. Default 2 s, so a returning cluster is found within seconds. */
   maxBackoffMs?: number;
   onReadyChange?: (ready: boolean) => void;
+  onMonitorsChange?: (reachable: boolean) => void;
 }
 
 const FIRST_BACKOFF_MS = 250;
@@ -30,6 +36,7 @@ export class CephConnection {
   private connecting?: Promise<void>;
   private lastError?: CephError;
   private isReady = false;
+  private monitors = true;
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private backoffMs = FIRST_BACKOFF_MS;
@@ -38,6 +45,11 @@ export class CephConnection {
 
   get ready(): boolean {
     return this.isReady;
+  }
+
+  /** False while the periodic check's call to the monitors times out or fails. */
+  get monitorsReachable(): boolean {
+    return this.monitors;
   }
 
   /** Starts connecting in the background; resolves after the first attempt. */
@@ -89,6 +101,7 @@ export class CephConnection {
       this.client = client;
       this.lastError = undefined;
       this.backoffMs = FIRST_BACKOFF_MS;
+      this.setMonitors(true);
       this.setReady(true);
       logger.info({ fsid: client.info.fsid, monHost: client.info.monHost }, 'connected to Ceph');
       this.schedule(this.options.checkIntervalMs ?? 5000, () => this.check());
@@ -97,27 +110,28 @@ export class CephConnection {
       this.setReady(false);
       logger.warn({ code: this.lastError.code, retryInMs: this.backoffMs }, this.lastError.message);
       this.schedule(this.backoffMs, () => this.connect());
-      this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
+      this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 2000);
     }
   }
 
-  /** A cheap call that needs the monitors: readiness follows its outcome. */
+  /** A cheap call that needs the monitors; a handle that is no use is replaced. */
   private async check(): Promise<void> {
     const client = this.client;
     if (!client) return;
     try {
       await client.listPools();
-      this.setReady(true);
+      this.setMonitors(true);
     } catch (err) {
       const code = (err as CephError).code;
       this.options.logger.warn({ code }, `Ceph health check failed: ${(err as Error).message}`);
-      this.setReady(false);
       if (RECONNECT_ON.has(String(code))) {
+        this.setReady(false);
         this.client = undefined;
         void client.close();
         this.lastError = err as CephError;
         return void this.connect();
       }
+      this.setMonitors(false);
     }
     this.schedule(this.options.checkIntervalMs ?? 5000, () => this.check());
   }
@@ -127,6 +141,13 @@ export class CephConnection {
     clearTimeout(this.timer);
     this.timer = setTimeout(run, ms);
     this.timer.unref();
+  }
+
+  private setMonitors(reachable: boolean): void {
+    if (reachable === this.monitors) return;
+    this.monitors = reachable;
+    if (reachable) this.options.logger.info('Ceph monitors answer again');
+    this.options.onMonitorsChange?.(reachable);
   }
 
   private setReady(ready: boolean): void {

@@ -56,9 +56,15 @@ export class Metrics {
     help: '1 while the Ceph connection is up, else 0.',
     registers: [this.registry],
   });
+  readonly cephMonitorsReachable = new Gauge({
+    name: 'rbd_ceph_monitors_reachable',
+    help: "1 while the periodic check reaches the monitors, else 0; image calls don't need them.",
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.cephMonitorsReachable.set(1);
   }
 
   /** For CephClient's observe option. */

@@ -313,7 +313,7 @@ export class Runtime {
     if (settings.maxInflight > 0 && this.inflight >= settings.maxInflight) {
       return sendStatus(res, failure(429, 'TooManyRequests', `At the concurrency limit (max_inflight=${settings.maxInflight}).`));
     }
-    res.json({ status: 'ok' });
+    res.json(connection.monitorsReachable ? { status: 'ok' } : { status: 'ok', monitors: 'unreachable' });
   }
 
   /**
