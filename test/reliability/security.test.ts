@@ -6,6 +6,7 @@
 import { adminKey, ceph, rbd, sandboxConfig, uniqueName } from '../helpers/ceph';
 import { call, startGateway } from '../helpers/gateway';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 
 const TOKEN = 'security-suite-token-5f1d2c3b4a';
 
@@ -58,6 +59,31 @@ test('no key, keyring line or token appears in a log line or an answer, whatever
   }
   expect(logs).not.toMatch(/key\s*=\s*AQ/);
 }, 60_000);
+
+test('the token is compared in constant time: one timingSafeEqual of two 32-byte digests per request, whatever its length', async () => {
+  const gw = await startGateway({ RBD_API_TOKEN: TOKEN });
+  const compare = jest.spyOn(crypto, 'timingSafeEqual');
+  try {
+    const tries = ['', 'x', TOKEN.slice(0, -1), `${TOKEN}x`, TOKEN.replace(/.$/, 'Z'), 'y'.repeat(4000), TOKEN];
+    for (const token of tries) {
+      compare.mockClear();
+      const answer = await call(`${gw.url}/function/list-pools`, { headers: { authorization: `Bearer ${token}` } });
+      if (token === '') {
+        // "Bearer " with nothing after it is malformed: refused before any comparison.
+        expect(answer.status).toBe(401);
+        expect(compare).not.toHaveBeenCalled();
+        continue;
+      }
+      expect(answer.status).toBe(token === TOKEN ? 200 : 401);
+      expect(compare).toHaveBeenCalledTimes(1);
+      const [a, b] = compare.mock.calls[0]! as [Buffer, Buffer];
+      expect([a.length, b.length]).toEqual([32, 32]);
+    }
+  } finally {
+    compare.mockRestore();
+    await gw.close();
+  }
+});
 
 test('the pool allowlist holds against encoded names, namespaces, query/body tricks, the facade and events', async () => {
   const secret = uniqueName('secret');
