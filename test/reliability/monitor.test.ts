@@ -93,6 +93,43 @@ async function imageTraffic(gw: Gateway, prefix: string, count = 12): Promise<st
   return names.filter((name) => !gone.includes(name));
 }
 
+/**
+ * Traffic that runs on through the fault: 4 loops of create, list, delete on
+ * fresh names, and list-pools. Image calls must all succeed; list-pools may
+ * only answer 200 or the monitor's 503.
+ */
+function backgroundTraffic(gw: Gateway, prefix: string) {
+  let running = true;
+  const statuses: Record<string, number> = {};
+  const wrong: string[] = [];
+  const note = (op: string, status: number, ok: boolean, body: unknown) => {
+    statuses[`${op} ${status}`] = (statuses[`${op} ${status}`] ?? 0) + 1;
+    if (!ok) wrong.push(`${op} ${status} ${JSON.stringify(body)}`);
+  };
+  const loop = async (n: number) => {
+    for (let i = 0; running; i++) {
+      const name = `${prefix}-${n}-${i}`;
+      const created = await call(`${gw.url}/function/create-image`, { body: { pool: 'rbd', name, size: '1Gi' } });
+      note('create', created.status, created.status === 201, created.body);
+      const listed = await call(`${gw.url}/function/list-images?pool=rbd`);
+      note('list-images', listed.status, listed.status === 200, listed.body);
+      const deleted = await call(`${gw.url}/function/delete-image`, { body: { pool: 'rbd', name } });
+      note('delete', deleted.status, deleted.status === 200, deleted.body);
+      const pools = await call(`${gw.url}/function/list-pools`);
+      note('list-pools', pools.status, pools.status === 200 || (pools.status === 503 && /monitor/.test(pools.body.message)), pools.body);
+    }
+  };
+  const loops = Promise.all([0, 1, 2, 3].map(loop));
+  return {
+    async stop() {
+      running = false;
+      await loops;
+      expect(wrong).toEqual([]);
+      return statuses;
+    },
+  };
+}
+
 function expectMonitorUnreachable(answer: { status: number; body: any; ms: number }): void {
   expect(answer).toMatchObject({ status: 503, body: { kind: 'Status', reason: 'ServiceUnavailable', code: 503 } });
   expect(answer.body.message).toMatch(/monitor/);
@@ -146,7 +183,11 @@ afterAll(async () => {
 
 test('a frozen monitor: list-pools 503 naming it, image calls keep working, readiness kept, recovery by itself', async () => {
   const before = (await listPools(main)).body;
+  const load = backgroundTraffic(main, uniqueName('bg-frozen'));
+  await sleep(500);
   process.kill(monPid(), 'SIGSTOP');
+  // A monitor answer already on the wire when it froze may still land.
+  await sleep(200);
   try {
     const pools = await listPools(main);
     expectMonitorUnreachable(pools);
@@ -168,11 +209,14 @@ test('a frozen monitor: list-pools 503 naming it, image calls keep working, read
     expect(rbd('ls', 'rbd').split('\n')).toEqual(expect.arrayContaining(kept));
   } finally {
     process.kill(monPid(), 'SIGCONT');
+    report.push(`traffic through the freeze: ${JSON.stringify(await load.stop())}`);
   }
   expectNoCrash();
 }, 60_000);
 
 test('a killed monitor: the same, and a process started meanwhile is not ready until it returns on the same data dir', async () => {
+  const load = backgroundTraffic(main, uniqueName('bg-killed'));
+  await sleep(500);
   process.kill(monPid(), 'SIGKILL');
   await sleep(200);
   const pools = await listPools(main);
@@ -195,6 +239,7 @@ test('a killed monitor: the same, and a process started meanwhile is not ready u
     `killed: list-pools 503 in ${pools.ms} ms, image calls 2xx; process started meanwhile ready ${lateReady} ms after the monitor's restart, the running one ${mainBack} ms later`,
   );
   expect(lateReady).toBeLessThan(10_000);
+  report.push(`traffic through the kill: ${JSON.stringify(await load.stop())}`);
   for (const gw of [main, late]) expect((await listPools(gw)).status).toBe(200);
   expect(rbd('ls', 'rbd').split('\n')).toEqual(expect.arrayContaining(kept));
   // The late process serves images too.
