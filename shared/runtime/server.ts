@@ -5,7 +5,8 @@
  */
 import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
-import type http from 'node:http';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { CloudEvent } from 'cloudevents';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -255,6 +256,7 @@ export class Runtime {
     // reuse, which they see as resets.
     server.keepAliveTimeout = 95_000;
     server.headersTimeout = 96_000;
+    server.on('clientError', answerMalformed);
     this.server = server;
     return server;
   }
@@ -471,4 +473,23 @@ export function methodNotAllowedError(req: Request, allowed: string[]): HttpErro
 
 export function methodNotAllowed(allowed: string[]): RequestHandler {
   return (req, _res, next) => next(methodNotAllowedError(req, allowed));
+}
+
+/**
+ * Requests Node's parser refuses (a CR or NUL in a header, a bad method or
+ * chunk) never reach express; they still get a Status body, not Node's bare
+ * 400. Sockets that went away get nothing.
+ */
+function answerMalformed(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [code, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeout', 'The request took too long to arrive.']
+        : [400, 'BadRequest', `Malformed HTTP request (${err.code ?? 'parse error'}): check the request line and headers; CR, LF and NUL are not allowed in header values.`];
+  const body = JSON.stringify(failure(code, reason, message));
+  socket.end(
+    `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

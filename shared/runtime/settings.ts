@@ -108,6 +108,11 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): Runti
 
 /** An absolute http(s) URL, as callbacks and sinks must be. */
 export function parseUrl(name: string, text: string): string {
+  // The URL parser drops tabs and newlines silently and keeps %0D%0A: refuse
+  // both, so a callback goes where it says and carries nothing to inject.
+  if (/[^\x21-\x7e]|%(?:[01][0-9a-f]|7f)/i.test(text)) {
+    throw invalidParameterError(name, 'a URL without spaces, control characters (raw or percent-encoded, such as %0D%0A) or non-ASCII', text);
+  }
   let url: URL;
   try {
     url = new URL(text);
