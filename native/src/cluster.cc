@@ -98,7 +98,8 @@ Napi::Value Cluster::Connect(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Cluster::Close(const Napi::CallbackInfo& info) {
-  return (new CloseWorker(info.Env(), state_))->Start();
+  if (closing_.IsEmpty()) closing_ = Napi::Persistent((new CloseWorker(info.Env(), state_))->Start().As<Napi::Object>());
+  return closing_.Value();
 }
 
 Napi::Value Cluster::ListPools(const Napi::CallbackInfo& info) {

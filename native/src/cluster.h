@@ -31,6 +31,10 @@ class Cluster : public Napi::ObjectWrap<Cluster> {
   // Set once the hook has run: node-addon-api frees it then, so Remove() must not.
   std::shared_ptr<bool> cleanup_ran_ = std::make_shared<bool>(false);
   bool connect_called_ = false;
+  // The first close()'s promise, which later calls return: each CloseWorker
+  // holds a pool thread until in-flight calls finish, so one per call could
+  // take every thread while a call they wait for is still queued.
+  Napi::ObjectReference closing_;
 };
 
 }  // namespace rbdfn

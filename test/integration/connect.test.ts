@@ -85,6 +85,23 @@ describe('connect', () => {
     await expect(client.listPools()).rejects.toMatchObject({ code: 'ESHUTDOWN' });
   });
 
+  test('many native close() calls at once, with calls made between them, all settle: later closes share the first', async () => {
+    const client = await connectSandbox();
+    // The addon itself, under CephClient's own once-only close.
+    const native = (client as unknown as { cluster: { close(): Promise<void>; listPools(): Promise<string> } }).cluster;
+    const settled: Promise<unknown>[] = [];
+    for (let i = 0; i < 24; i++) {
+      settled.push(native.close());
+      settled.push(native.listPools().catch((err: { code: string }) => err.code));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise((resolve) => (timer = setTimeout(resolve, 20_000, 'hung')));
+    const outcome = await Promise.race([Promise.all(settled), hung]).finally(() => clearTimeout(timer));
+    expect(outcome).not.toBe('hung');
+    // Calls made after the first close() fail with ESHUTDOWN or, taken before it ran, succeed.
+    for (const result of (outcome as unknown[]).filter((_, i) => i % 2 === 1)) expect(result === 'ESHUTDOWN' || String(result).startsWith('[')).toBe(true);
+  });
+
   test('close waits for in-flight calls, which still succeed', async () => {
     const client = await connectSandbox();
     const listing = client.listImages('rbd');
