@@ -477,11 +477,16 @@ export function methodNotAllowed(allowed: string[]): RequestHandler {
 
 /**
  * Requests Node's parser refuses (a CR or NUL in a header, a bad method or
- * chunk) never reach express; they still get a Status body, not Node's bare
- * 400. Sockets that went away get nothing.
+ * chunk) get a Status body, not Node's bare 400, and the socket is closed:
+ * Node leaves it half-open otherwise. If the socket is answering an earlier
+ * request (its body complete, or its answer started), the bad bytes belong
+ * to a later one: the socket is only closed, so no 400 lands in or instead
+ * of that answer.
  */
-function answerMalformed(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+function answerMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const answering = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
+  const earlier = answering && (answering.headersSent || answering.req.complete);
+  if (err.code === 'ECONNRESET' || !socket.writable || earlier) return void socket.destroy();
   const [code, reason, message] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
@@ -491,5 +496,7 @@ function answerMalformed(err: NodeJS.ErrnoException & { bytesParsed?: number }, 
   const body = JSON.stringify(failure(code, reason, message));
   socket.end(
     `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
+  setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never reads
 }
