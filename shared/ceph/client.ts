@@ -227,7 +227,7 @@ export class CephClient {
       return result;
     } catch (err) {
       let error = toCephError(err, this.user);
-      if (needsMonitors && error.code === 'ETIMEDOUT') error = this.monitorsUnreachable(op, error);
+      if (needsMonitors && error.code === 'ETIMEDOUT' && !EXPIRED.has(error)) error = this.monitorsUnreachable(op, error);
       withTrace(error, trace);
       done?.(error);
       throw error;
@@ -256,19 +256,23 @@ export class CephClient {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        reject(
-          new CephError(
-            'ETIMEDOUT',
-            `Ceph did not answer within ${this.timeoutSeconds} s (${op}); the operation may still complete, so check before retrying. ` +
-              'An OSD or monitor is down or overloaded: see "ceph -s".',
-            { op },
-          ),
+        const error = new CephError(
+          'ETIMEDOUT',
+          `Ceph did not answer within ${this.timeoutSeconds} s (${op}); the operation may still complete, so check before retrying. ` +
+            'An OSD or monitor is down or overloaded: see "ceph -s".',
+          { op },
         );
+        EXPIRED.add(error);
+        reject(error);
       }, this.timeoutSeconds * 1000 + 500);
     });
     return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
   }
 }
+
+// Timeouts of the deadline, not of librados: had the call been running,
+// librados's own would have come first, so it was queued behind others.
+const EXPIRED = new WeakSet<CephError>();
 
 /** One shape for both sources, so a create and a later stat of the image answer alike. */
 function describe(pool: string, namespace: string, name: string, image: NativeImageDescription): ImageDescription {

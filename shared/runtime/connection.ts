@@ -122,6 +122,7 @@ export class CephConnection {
       await client.listPools();
       this.setMonitors(true);
     } catch (err) {
+      if (this.stopped) return;
       const code = (err as CephError).code;
       this.options.logger.warn({ code }, `Ceph health check failed: ${(err as Error).message}`);
       if (RECONNECT_ON.has(String(code))) {
@@ -131,7 +132,9 @@ export class CephConnection {
         this.lastError = err as CephError;
         return void this.connect();
       }
-      this.setMonitors(false);
+      // Only the monitors' own silence: a call that timed out waiting for a
+      // thread (OSD calls holding them all) says nothing about them.
+      if (code === 'ERR_CEPH_MON_UNREACHABLE') this.setMonitors(false);
     }
     this.schedule(this.options.checkIntervalMs ?? 5000, () => this.check());
   }
