@@ -120,6 +120,8 @@ export function parseUrl(name: string, text: string): string {
     throw invalidParameterError(name, 'an absolute http:// or https:// URL', text);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidParameterError(name, 'an http:// or https:// URL', text);
+  // The parser repairs "http:host", "http:/host" and "http:\\host"; a callback is written out in full.
+  if (!/^https?:\/\/[^/\\?#]/i.test(text)) throw invalidParameterError(name, 'an absolute URL starting http:// or https:// and a host', text);
   return url.href;
 }
 

@@ -126,7 +126,8 @@ const badEnvelope = fc.oneof(
     fc.constantFrom('create-image', 'delete-image'),
     fc.oneof(
       fc.constantFrom('file:///etc/passwd', 'gopher://127.0.0.1:70/', 'javascript:alert(1)', 'ftp://127.0.0.1/', 'data:text/plain,x', 'http://', '//127.0.0.1/cb', 'not a url', 'http://exa mple/', 'http://127.0.0.1:99999/'),
-      fc.stringMatching(/^[\x21-\x7e]{1,40}$/).filter((s) => !/^https?:\/\/[^/\s]/i.test(s)),
+      fc.constantFrom('http:127.0.0.1/cb', 'http:/127.0.0.1/cb', 'http:\\\\127.0.0.1\\cb', 'https:///cb'),
+      fc.stringMatching(/^[\x21-\x7e]{1,40}$/).filter((s) => !/^https?:\/\/[^/\\?#]/i.test(s)),
       // Header-injection characters, raw (the URL parser would drop a tab) or percent-encoded.
       fc
         .tuple(fc.constantFrom('%0d%0a', '%0D%0AX-Injected:%201', '%0a', '%00', '%7f', '\t', '\u00e9'), fc.stringMatching(/^[a-z0-9/]{0,12}$/))
@@ -223,4 +224,26 @@ test('requests that Node\'s HTTP parser refuses (CR, LF or NUL in a header, bad 
   }
   expect((await fetch(`${gw.url}/_/ready`)).status).toBe(200);
   process.stderr.write(`hostile input: ${cases.length} raw malformed requests, statuses ${statuses.join(', ')}\n`);
+});
+
+test('a body that breaks mid-request on a kept-open socket: the socket is closed and nothing stays in flight', async () => {
+  const { port } = new URL(gw.url);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let text = '';
+  socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  // Headers fine, so the request reaches express; the chunk size is not hex. The client never ends its side.
+  socket.write(
+    `POST /function/create-image HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\nzz\r\n`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((resolve) => (timer = setTimeout(resolve, 5000, 'still open')))]);
+  clearTimeout(timer);
+  socket.destroy();
+  expect(outcome).toBe('closed');
+  expect(text).toMatch(/^HTTP\/1\.1 400 /);
+  expect(text).toContain('"kind":"Status"');
+  const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+  expect(metrics).toMatch(/^rbd_function_requests_in_flight 0$/m);
 });
