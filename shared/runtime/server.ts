@@ -490,6 +490,8 @@ function answerMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
   const [code, reason, message] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
+      : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? [413, 'RequestEntityTooLarge', 'The chunk extensions are too large.']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'RequestTimeout', 'The request took too long to arrive.']
         : [400, 'BadRequest', `Malformed HTTP request (${err.code ?? 'parse error'}): check the request line and headers; CR, LF and NUL are not allowed in header values.`];

@@ -214,6 +214,7 @@ test('requests that Node\'s HTTP parser refuses (CR, LF or NUL in a header, bad 
     'GET /function/list-pools HTTP/9.9\r\nHost: x\r\n\r\n',
     `POST /function/create-image HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
     'POST /function/create-image HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}',
+    `POST /function/create-image HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;${'e'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`,
   ];
   const statuses: number[] = [];
   for (const request of cases) {
