@@ -4,36 +4,24 @@
  * warm-up leave its RSS within 10 MB. The mix takes the success and the
  * failure paths of every read, and the 404 of a delete.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, waitFor } from '../helpers/net';
+import { waitFor } from '../helpers/net';
+import { GATEWAY_BUNDLE, spawnRuntime, type RuntimeProcess } from '../helpers/process';
 
-const GATEWAY = path.resolve(__dirname, '../../dist/bundle/gateway.js');
-let child: ChildProcess;
+let gateway: RuntimeProcess;
 let url: string;
-let tmp: string;
 
 beforeAll(async () => {
-  expect(fs.existsSync(GATEWAY)).toBe(true); // npm run test:reliability bundles first
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbdfn-memory-'));
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [GATEWAY], {
-    env: { PATH: process.env.PATH, CEPH_CONF: process.env.CEPH_CONF, PORT: String(port), TMPDIR: tmp, OPENFAAS_SECRETS_DIR: tmp, RBD_SANDBOX: 'off' },
-    stdio: 'ignore',
-  });
+  expect(fs.existsSync(GATEWAY_BUNDLE)).toBe(true); // npm run test:reliability bundles first
+  gateway = await spawnRuntime([GATEWAY_BUNDLE], { CEPH_CONF: process.env.CEPH_CONF });
+  url = gateway.url;
   await waitFor(`${url}/_/ready`, 200, 20_000);
 }, 30_000);
 
-afterAll(() => {
-  child.kill('SIGKILL');
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => gateway.kill());
 
-const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${gateway.child.pid}/status`, 'utf8'))![1]) / 1024;
 
 async function load(amount: number): Promise<{ total: number; non2xx: number; errors: number; statuses: Record<string, number> }> {
   const paths = [

@@ -6,24 +6,21 @@
  * process crashes. Gateways run as the image runs them (the bundle, a
  * process each), against a cluster of this file's own.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSandbox, stopSandbox, type Sandbox } from '../../shared/local/sandbox';
 import { uniqueName } from '../helpers/ceph';
 import { call } from '../helpers/gateway';
-import { freePort, waitFor } from '../helpers/net';
+import { waitFor } from '../helpers/net';
+import { GATEWAY_BUNDLE, spawnRuntime, type RuntimeProcess } from '../helpers/process';
 
-const GATEWAY = path.resolve(__dirname, '../../dist/bundle/gateway.js');
 const TIMEOUT_S = 2;
 
-interface Gateway {
-  url: string;
-  child: ChildProcess;
-  /** Parsed log lines, stdout. */
+interface Gateway extends RuntimeProcess {
+  /** Its log lines (stdout), parsed. */
   logs: Record<string, unknown>[];
-  stop(): Promise<number | null>;
 }
 
 let sandbox: Sandbox;
@@ -34,30 +31,15 @@ const rbd = (...args: string[]) => execFileSync('rbd', ['-c', sandbox.conf, ...a
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startGateway(conf: string, keyring: string, env: Record<string, string> = {}): Promise<Gateway> {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(tmp, 'gw-'));
-  const child = spawn(process.execPath, [GATEWAY], {
-    env: { PATH: process.env.PATH, CEPH_CONF: conf, CEPH_KEYRING: keyring, PORT: String(port), TMPDIR: dir, OPENFAAS_SECRETS_DIR: dir, RBD_SANDBOX: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const runtime = await spawnRuntime([GATEWAY_BUNDLE], { CEPH_CONF: conf, CEPH_KEYRING: keyring, ...env }, ['ignore', 'pipe', 'inherit']);
   const logs: Record<string, unknown>[] = [];
   let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  runtime.child.stdout!.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
   });
-  const gateway: Gateway = {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    logs,
-    stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  const gateway = { ...runtime, logs };
   gateways.push(gateway);
   await waitFor(`${gateway.url}/_/health`, 200, 20_000);
   return gateway;

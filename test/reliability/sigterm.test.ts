@@ -4,18 +4,16 @@
  * the process exits 0, and no half-made image is left. The creates are held
  * in flight by freezing the OSD of a cluster of its own for a moment.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { startSandbox, stopSandbox, type Sandbox } from '../../shared/local/sandbox';
 import { uniqueName } from '../helpers/ceph';
-import { freePort, waitFor } from '../helpers/net';
+import { waitFor } from '../helpers/net';
+import { FUNCTION_BUNDLE, spawnRuntime } from '../helpers/process';
 
-const FUNCTION = path.resolve(__dirname, '../../dist/bundle/function.js');
 let sandbox: Sandbox;
 let osdPid = 0;
 
@@ -44,12 +42,8 @@ function post(port: number, body: unknown, agent: http.Agent | false): Promise<{
 }
 
 test('SIGTERM with 32 creates in flight: all answered, later requests 503, exit 0, no half-made image', async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbdfn-sigterm-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [FUNCTION, 'create-image'], {
-    env: { PATH: process.env.PATH, CEPH_CONF: sandbox.conf, CEPH_KEYRING: sandbox.keyring, PORT: String(port), TMPDIR: tmp, OPENFAAS_SECRETS_DIR: tmp },
-    stdio: 'ignore',
-  });
+  const fn = await spawnRuntime([FUNCTION_BUNDLE, 'create-image'], { CEPH_CONF: sandbox.conf, CEPH_KEYRING: sandbox.keyring });
+  const { child, port } = fn;
   try {
     await waitFor(`http://127.0.0.1:${port}/_/ready`, 200, 20_000);
     const prefix = uniqueName('sigterm');
@@ -89,7 +83,6 @@ test('SIGTERM with 32 creates in flight: all answered, later requests 503, exit 
     process.stderr.write(`sigterm: ${created.length} of 32 in flight created and answered; after the signal: ${late.map((a) => a.status).join(', ')}; exit ${code}\n`);
     for (const name of [...present, `${prefix}-warm`]) rbd('rm', '--no-progress', `rbd/${name}`);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(tmp, { recursive: true, force: true });
+    fn.kill();
   }
 }, 60_000);
