@@ -20,7 +20,7 @@ import { MAX_DEPTH, duplicateKey, nestsDeeperThan } from './json-body';
 import { checkParameters, isPlainObject } from './params';
 import { registerSecret } from './secrets';
 import type { RuntimeSettings } from './settings';
-import { HttpError, failure, statusOf, type Status } from './status';
+import { HttpError, failure, statusOf, type Reason, type Status } from './status';
 
 /** How a route maps a request onto a function and its answer back. */
 export interface RouteAdapter {
@@ -475,6 +475,13 @@ export function methodNotAllowed(allowed: string[]): RequestHandler {
   return (req, _res, next) => next(methodNotAllowedError(req, allowed));
 }
 
+/** Node's parser errors that are not a plain 400, by code. */
+const MALFORMED: Record<string, [number, Reason, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'PayloadTooLarge', 'The chunk extensions are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'RequestTimeout', 'The request took too long to arrive.'],
+};
+
 /**
  * Requests Node's parser refuses (a CR or NUL in a header, a bad method or
  * chunk) get a Status body, not Node's bare 400, and the socket is closed:
@@ -487,14 +494,11 @@ function answerMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
   const answering = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
   const earlier = answering && (answering.headersSent || answering.req.complete);
   if (err.code === 'ECONNRESET' || !socket.writable || earlier) return void socket.destroy();
-  const [code, reason, message] =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
-      : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
-        ? [413, 'RequestEntityTooLarge', 'The chunk extensions are too large.']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'RequestTimeout', 'The request took too long to arrive.']
-        : [400, 'BadRequest', `Malformed HTTP request (${err.code ?? 'parse error'}): check the request line and headers; CR, LF and NUL are not allowed in header values.`];
+  const [code, reason, message] = MALFORMED[err.code ?? ''] ?? [
+    400,
+    'BadRequest',
+    `Malformed HTTP request (${err.code ?? 'parse error'}): check the request line and headers; CR, LF and NUL are not allowed in header values.`,
+  ];
   const body = JSON.stringify(failure(code, reason, message));
   socket.end(
     `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

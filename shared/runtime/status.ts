@@ -16,6 +16,8 @@ export type Reason =
   | 'HasSnapshots'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
+  | 'RequestHeaderFieldsTooLarge'
+  | 'RequestTimeout'
   | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable'
