@@ -32,11 +32,11 @@ cd "$(dirname "$0")/.."
 root=$PWD
 started=$SECONDS
 
-# Every call of the addon, its error paths, 300 creates at once, an unreachable
+# Every call of the addon (progress callbacks included), its error paths, 300 creates at once, an unreachable
 # cluster. Not concurrency.test (event-loop lateness < 50 ms, which ASan's
 # malloc can miss), nor HTTP/container ones (time).
 default_tests=(test/integration/connect.test.ts test/integration/images.test.ts
-               test/integration/runtime.test.ts)
+               test/integration/lifecycle-client.test.ts test/integration/runtime.test.ts)
 tests=("${default_tests[@]}")
 (($#)) && tests=("$@")
 work=${NATIVE_SAFETY_DIR:-${TMPDIR:-/tmp}/rbdfn-native-safety}

@@ -46,6 +46,8 @@ export interface CephErrorScope {
   pool?: string;
   namespace?: string;
   image?: string;
+  /** The snapshot a snapshot operation was on. */
+  snapshot?: string;
 }
 
 export interface CephErrorInit extends CephErrorScope {
@@ -64,6 +66,7 @@ export class CephError extends Error implements CephErrorScope {
   readonly pool?: string;
   readonly namespace?: string;
   readonly image?: string;
+  readonly snapshot?: string;
   readonly details?: Record<string, unknown>;
 
   constructor(code: ErrorCode | string, message: string, init: CephErrorInit = {}) {
@@ -74,6 +77,7 @@ export class CephError extends Error implements CephErrorScope {
     this.pool = init.pool;
     this.namespace = init.namespace;
     this.image = init.image;
+    this.snapshot = init.snapshot;
     this.details = init.details;
   }
 }

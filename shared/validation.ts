@@ -39,6 +39,14 @@ export function validateNamespace(value: unknown, parameter = 'namespace'): stri
   return value;
 }
 
+/** An image's id in the trash, as librbd makes them: lower-case hex. */
+export function validateTrashId(value: unknown, parameter = 'id'): string {
+  if (typeof value !== 'string' || !/^[0-9a-f]{1,64}$/.test(value)) {
+    throw invalidParameterError(parameter, 'an image id from list-trash (1-64 lower-case hex digits)', value);
+  }
+  return value;
+}
+
 /** A safe integer from min to max inclusive; unit describes it in the message. */
 export function validateInteger(parameter: string, value: unknown, min: number, max: number, unit = ''): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {

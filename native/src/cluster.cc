@@ -3,9 +3,12 @@
 #include <functional>
 #include <thread>
 
+#include "clones.h"
 #include "connect.h"
 #include "images.h"
 #include "pools.h"
+#include "snapshots.h"
+#include "trash.h"
 
 namespace rbdfn {
 
@@ -23,6 +26,19 @@ double NumberArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   double v = info[i].As<Napi::Number>().DoubleValue();
   if (!(v >= 0)) throw Napi::RangeError::New(info.Env(), std::string(name) + " must be >= 0");
   return v;
+}
+
+bool BoolArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (!info[i].IsBoolean()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+// An optional progress callback: a function or undefined.
+Napi::Value ProgressArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsUndefined() && !info[i].IsFunction()) {
+    throw Napi::TypeError::New(info.Env(), "onProgress must be a function");
+  }
+  return info[i];
 }
 
 std::string OptString(const Napi::Object& obj, const char* key) {
@@ -53,7 +69,22 @@ Napi::Function Cluster::Define(Napi::Env env) {
                          InstanceMethod<&Cluster::CreateImage>("createImage"),
                          InstanceMethod<&Cluster::StatImage>("statImage"),
                          InstanceMethod<&Cluster::RemoveImage>("removeImage"),
+                         InstanceMethod<&Cluster::ResizeImage>("resizeImage"),
+                         InstanceMethod<&Cluster::ImageUsage>("imageUsage"),
+                         InstanceMethod<&Cluster::CreateSnapshot>("createSnapshot"),
+                         InstanceMethod<&Cluster::ListSnapshots>("listSnapshots"),
+                         InstanceMethod<&Cluster::RemoveSnapshot>("removeSnapshot"),
+                         InstanceMethod<&Cluster::ProtectSnapshot>("protectSnapshot"),
+                         InstanceMethod<&Cluster::UnprotectSnapshot>("unprotectSnapshot"),
+                         InstanceMethod<&Cluster::ListChildren>("listChildren"),
+                         InstanceMethod<&Cluster::RollbackImage>("rollbackImage"),
+                         InstanceMethod<&Cluster::CloneImage>("cloneImage"),
+                         InstanceMethod<&Cluster::FlattenImage>("flattenImage"),
+                         InstanceMethod<&Cluster::MinCompatClient>("minCompatClient"),
                          InstanceMethod<&Cluster::TrashMove>("trashMove"),
+                         InstanceMethod<&Cluster::ListTrash>("listTrash"),
+                         InstanceMethod<&Cluster::RestoreTrash>("restoreTrash"),
+                         InstanceMethod<&Cluster::RemoveTrash>("removeTrash"),
                      });
 }
 
@@ -148,6 +179,109 @@ Napi::Value Cluster::TrashMove(const Napi::CallbackInfo& info) {
   return (new TrashMoveWorker(info.Env(), state_, StringArg(info, 0, "pool"),
                               StringArg(info, 1, "namespace"), StringArg(info, 2, "image"),
                               static_cast<uint64_t>(NumberArg(info, 3, "delaySeconds"))))
+      ->Start();
+}
+
+Napi::Value Cluster::ResizeImage(const Napi::CallbackInfo& info) {
+  return (new ResizeImageWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                StringArg(info, 2, "image"), static_cast<uint64_t>(NumberArg(info, 3, "size")),
+                                BoolArg(info, 4, "allowShrink")))
+      ->Start();
+}
+
+Napi::Value Cluster::ImageUsage(const Napi::CallbackInfo& info) {
+  return (new ImageUsageWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                               StringArg(info, 2, "image")))
+      ->Start();
+}
+
+Napi::Value Cluster::CreateSnapshot(const Napi::CallbackInfo& info) {
+  return (new CreateSnapshotWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                   StringArg(info, 2, "image"), StringArg(info, 3, "snapshot")))
+      ->Start();
+}
+
+Napi::Value Cluster::ListSnapshots(const Napi::CallbackInfo& info) {
+  return (new ListSnapshotsWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                  StringArg(info, 2, "image")))
+      ->Start();
+}
+
+Napi::Value Cluster::RemoveSnapshot(const Napi::CallbackInfo& info) {
+  return (new RemoveSnapshotWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                   StringArg(info, 2, "image"), StringArg(info, 3, "snapshot"),
+                                   BoolArg(info, 4, "unprotect")))
+      ->Start();
+}
+
+Napi::Value Cluster::ProtectSnapshot(const Napi::CallbackInfo& info) {
+  return (new ProtectSnapshotWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                    StringArg(info, 2, "image"), StringArg(info, 3, "snapshot"), true))
+      ->Start();
+}
+
+Napi::Value Cluster::UnprotectSnapshot(const Napi::CallbackInfo& info) {
+  return (new ProtectSnapshotWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                    StringArg(info, 2, "image"), StringArg(info, 3, "snapshot"), false))
+      ->Start();
+}
+
+Napi::Value Cluster::ListChildren(const Napi::CallbackInfo& info) {
+  return (new ListChildrenWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                 StringArg(info, 2, "image"), StringArg(info, 3, "snapshot")))
+      ->Start();
+}
+
+Napi::Value Cluster::RollbackImage(const Napi::CallbackInfo& info) {
+  return (new RollbackWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                             StringArg(info, 2, "image"), StringArg(info, 3, "snapshot"), ProgressArg(info, 4)))
+      ->Start();
+}
+
+Napi::Value Cluster::CloneImage(const Napi::CallbackInfo& info) {
+  std::string pool = StringArg(info, 0, "pool");
+  std::string ns = StringArg(info, 1, "namespace");
+  std::string image = StringArg(info, 2, "image");
+  std::string snapshot = StringArg(info, 3, "snapshot");
+  std::string child_pool = StringArg(info, 4, "childPool");
+  std::string child_ns = StringArg(info, 5, "childNamespace");
+  std::string child = StringArg(info, 6, "child");
+  CloneOptions options;
+  if (info[7].IsObject()) {
+    Napi::Object opts = info[7].As<Napi::Object>();
+    options.features = OptUint(opts, "features");
+    options.clone_format = OptUint(opts, "cloneFormat");
+  }
+  return (new CloneWorker(info.Env(), state_, std::move(pool), std::move(ns), std::move(image), std::move(snapshot),
+                          std::move(child_pool), std::move(child_ns), std::move(child), options))
+      ->Start();
+}
+
+Napi::Value Cluster::FlattenImage(const Napi::CallbackInfo& info) {
+  return (new FlattenWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                            StringArg(info, 2, "image"), ProgressArg(info, 3)))
+      ->Start();
+}
+
+Napi::Value Cluster::MinCompatClient(const Napi::CallbackInfo& info) {
+  return (new MinCompatClientWorker(info.Env(), state_))->Start();
+}
+
+Napi::Value Cluster::ListTrash(const Napi::CallbackInfo& info) {
+  return (new ListTrashWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace")))
+      ->Start();
+}
+
+Napi::Value Cluster::RestoreTrash(const Napi::CallbackInfo& info) {
+  return (new RestoreTrashWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                 StringArg(info, 2, "id"), StringArg(info, 3, "name")))
+      ->Start();
+}
+
+Napi::Value Cluster::RemoveTrash(const Napi::CallbackInfo& info) {
+  return (new RemoveTrashWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                StringArg(info, 2, "id"), BoolArg(info, 3, "force"), BoolArg(info, 4, "purgeSnapshots"),
+                                ProgressArg(info, 5)))
       ->Start();
 }
 

@@ -24,7 +24,22 @@ class Cluster : public Napi::ObjectWrap<Cluster> {
   Napi::Value CreateImage(const Napi::CallbackInfo& info);
   Napi::Value StatImage(const Napi::CallbackInfo& info);
   Napi::Value RemoveImage(const Napi::CallbackInfo& info);
+  Napi::Value ResizeImage(const Napi::CallbackInfo& info);
+  Napi::Value ImageUsage(const Napi::CallbackInfo& info);
+  Napi::Value CreateSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value ListSnapshots(const Napi::CallbackInfo& info);
+  Napi::Value RemoveSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value ProtectSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value UnprotectSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value ListChildren(const Napi::CallbackInfo& info);
+  Napi::Value RollbackImage(const Napi::CallbackInfo& info);
+  Napi::Value CloneImage(const Napi::CallbackInfo& info);
+  Napi::Value FlattenImage(const Napi::CallbackInfo& info);
+  Napi::Value MinCompatClient(const Napi::CallbackInfo& info);
   Napi::Value TrashMove(const Napi::CallbackInfo& info);
+  Napi::Value ListTrash(const Napi::CallbackInfo& info);
+  Napi::Value RestoreTrash(const Napi::CallbackInfo& info);
+  Napi::Value RemoveTrash(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ClusterState> state_;
   Napi::Env::CleanupHook<std::function<void()>> cleanup_;

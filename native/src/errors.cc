@@ -15,6 +15,7 @@ Napi::Error MakeError(Napi::Env env, const Failure& failure) {
   if (!failure.pool.empty()) scope += "pool=" + failure.pool;
   if (!failure.ns.empty()) scope += (scope.empty() ? "" : " ") + std::string("namespace=") + failure.ns;
   if (!failure.image.empty()) scope += (scope.empty() ? "" : " ") + std::string("image=") + failure.image;
+  if (!failure.snapshot.empty()) scope += (scope.empty() ? "" : " ") + std::string("snapshot=") + failure.snapshot;
   if (!scope.empty()) message += " (" + scope + ")";
 
   Napi::Error error = Napi::Error::New(env, message);
@@ -25,6 +26,7 @@ Napi::Error MakeError(Napi::Env env, const Failure& failure) {
   if (!failure.pool.empty()) obj.Set("pool", failure.pool);
   obj.Set("namespace", failure.ns);
   if (!failure.image.empty()) obj.Set("image", failure.image);
+  if (!failure.snapshot.empty()) obj.Set("snapshot", failure.snapshot);
   for (const auto& [key, value] : failure.extra) obj.Set(key, value);
   return error;
 }

@@ -16,6 +16,7 @@ struct Failure {
   std::string pool;
   std::string ns;
   std::string image;
+  std::string snapshot;  // set by snapshot operations
   // Extra string properties for diagnostics (e.g. the effective keyring path).
   std::vector<std::pair<std::string, std::string>> extra;
 
@@ -29,7 +30,7 @@ struct Failure {
 // "ENOENT" for -2; "E<n>" when glibc has no name for it.
 std::string ErrnoName(int err);
 
-// Error with .code, .errno, .op, .pool, .namespace and .image set.
+// Error with .code, .errno, .op, .pool, .namespace, .image and .snapshot set.
 Napi::Error MakeError(Napi::Env env, const Failure& failure);
 
 }  // namespace rbdfn

@@ -1,11 +1,14 @@
 #include "images.h"
 
 #include <rados/librados.h>
+#include <rbd/features.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
 #include <string>
+
+#include "snapshots.h"
 
 namespace rbdfn {
 
@@ -31,13 +34,7 @@ void ListImagesWorker::Run() {
   for (size_t i = 0; i < count; ++i) images_.emplace_back(specs[i].name, specs[i].id);
   rbd_image_spec_list_cleanup(specs.data(), count);
 
-  // librbd lists a missing namespace as empty; callers deserve a 404.
-  if (count == 0 && !failure_.ns.empty()) {
-    bool exists = false;
-    r = WithIoctx([&](Ioctx* io) { return rbd_namespace_exists(io->get(), failure_.ns.c_str(), &exists); });
-    if (r < 0) return Fail(r, "rbd_namespace_exists");
-    if (!exists) return Fail(-ENOENT, "rbd_namespace_exists");
-  }
+  if (count == 0) CheckNamespace();
 }
 
 // A flat [name0, id0, name1, id1, ...]: building objects here costs a
@@ -246,6 +243,16 @@ int StatImageWorker::Collect(rbd_image_t image) {
     stat_.watchers.push_back({watchers[i].addr, watchers[i].id, watchers[i].cookie});
   }
   rbd_watchers_list_cleanup(watchers.data(), max_watchers);
+
+  if ((r = GetParent(image, &stat_.parent)) < 0) return Fail(r, "rbd_get_parent"), r;
+  // rbd_get_data_pool_id answers the image's own pool without a data pool.
+  if ((stat_.features & RBD_FEATURE_DATA_POOL) != 0 && stat_.data_pool_id >= 0) {
+    char name[256];
+    if ((r = rados_pool_reverse_lookup(state_->cluster(), stat_.data_pool_id, name, sizeof(name))) < 0) {
+      return Fail(r, "rados_pool_reverse_lookup"), r;
+    }
+    stat_.data_pool = name;
+  }
   return 0;
 }
 
@@ -273,6 +280,17 @@ Napi::Value StatImageWorker::Result(Napi::Env env) {
     watchers.Set(i, w);
   }
   out.Set("watchers", watchers);
+  if (stat_.parent) {
+    Napi::Object parent = Napi::Object::New(env);
+    parent.Set("pool", stat_.parent->pool);
+    parent.Set("namespace", stat_.parent->ns);
+    parent.Set("image", stat_.parent->image);
+    parent.Set("snapshot", stat_.parent->snapshot);
+    out.Set("parent", parent);
+  } else {
+    out.Set("parent", env.Null());
+  }
+  out.Set("dataPool", stat_.data_pool.empty() ? env.Null() : Napi::String::New(env, stat_.data_pool));
   return out;
 }
 
@@ -281,11 +299,56 @@ void RemoveImageWorker::Run() {
   if (r < 0) Fail(r, "rbd_remove");
 }
 
-void TrashMoveWorker::Run() {
-  int r = WithIoctx([&](Ioctx* io) {
-    return rbd_trash_move(io->get(), failure_.image.c_str(), delay_seconds_);
-  });
-  if (r < 0) Fail(r, "rbd_trash_move");
+void ResizeImageWorker::Run() {
+  rbd_image_t image = nullptr;
+  if (!OpenImage(&image, false)) return;
+  int r = rbd_resize2(image, size_, allow_shrink_, NoProgress, nullptr);
+  rbd_close(image);
+  if (r < 0) Fail(r, "rbd_resize2");
 }
+
+void ImageUsageWorker::Run() {
+  rbd_image_t image = nullptr;
+  if (!OpenImage(&image, true)) return;
+  Count(image);
+  rbd_close(image);
+}
+
+namespace {
+
+int AddUsed(uint64_t, size_t len, int exists, void* arg) {
+  if (exists) *static_cast<uint64_t*>(arg) += len;
+  return 0;
+}
+
+}  // namespace
+
+// As rbd du: each user snapshot diffed from the one before it, then the head
+// from the last snapshot; parent data not counted. whole_object is always
+// set, as rbd du sets it without --exact: with fast-diff the object map
+// answers, without it librbd lists each object's snapshots and still counts
+// whole objects. On error calls Fail() and returns the negative errno.
+int ImageUsageWorker::Count(rbd_image_t image) {
+  uint64_t head_size = 0;
+  int r = rbd_get_size(image, &head_size);
+  if (r < 0) return Fail(r, "rbd_get_size"), r;
+  std::vector<SnapshotInfo> snaps;
+  if ((r = ListUserSnapshots(image, &snaps)) < 0) return Fail(r, "rbd_snap_list"), r;
+  const char* from = nullptr;
+  for (const auto& snap : snaps) {
+    if ((r = rbd_snap_set_by_id(image, snap.id)) < 0) return Fail(r, "rbd_snap_set_by_id"), r;
+    if ((r = rbd_diff_iterate2(image, from, 0, snap.size, 0, 1, AddUsed, &used_)) < 0) {
+      return Fail(r, "rbd_diff_iterate2"), r;
+    }
+    from = snap.name.c_str();
+  }
+  if ((r = rbd_snap_set(image, nullptr)) < 0) return Fail(r, "rbd_snap_set"), r;
+  if ((r = rbd_diff_iterate2(image, from, 0, head_size, 0, 1, AddUsed, &used_)) < 0) {
+    return Fail(r, "rbd_diff_iterate2"), r;
+  }
+  return 0;
+}
+
+Napi::Value ImageUsageWorker::Result(Napi::Env env) { return Napi::Number::New(env, static_cast<double>(used_)); }
 
 }  // namespace rbdfn

@@ -1,4 +1,4 @@
-// RBD image operations: list, create, stat, remove, move to trash.
+// RBD image operations: list, create, stat, resize, usage, remove.
 #pragma once
 
 #include <rbd/librbd.h>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "clones.h"
 #include "worker.h"
 
 namespace rbdfn {
@@ -92,6 +93,8 @@ struct ImageStat {
   double create_timestamp_ms = 0;
   int snapshot_count = 0;
   std::vector<Watcher> watchers;
+  std::optional<ParentInfo> parent;
+  std::string data_pool;  // the separate data pool's name, or ""
 };
 
 class StatImageWorker : public ClusterWorker {
@@ -121,19 +124,37 @@ class RemoveImageWorker : public ClusterWorker {
   void Run() override;
 };
 
-class TrashMoveWorker : public ClusterWorker {
+class ResizeImageWorker : public ClusterWorker {
  public:
-  TrashMoveWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
-                  std::string ns, std::string image, uint64_t delay_seconds)
-      : ClusterWorker(env, "rbd_trash_move", std::move(state), std::move(pool), std::move(ns),
-                      std::move(image)),
-        delay_seconds_(delay_seconds) {}
+  ResizeImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                    std::string image, uint64_t size, bool allow_shrink)
+      : ClusterWorker(env, "rbd_resize2", std::move(state), std::move(pool), std::move(ns), std::move(image)),
+        size_(size),
+        allow_shrink_(allow_shrink) {}
 
  protected:
   void Run() override;
 
  private:
-  uint64_t delay_seconds_;
+  uint64_t size_;
+  bool allow_shrink_;
+};
+
+// Bytes in use, counted as `rbd du` counts them (tools/rbd/action/DiskUsage.cc).
+class ImageUsageWorker : public ClusterWorker {
+ public:
+  ImageUsageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                   std::string image)
+      : ClusterWorker(env, "rbd_diff_iterate2", std::move(state), std::move(pool), std::move(ns),
+                      std::move(image)) {}
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  int Count(rbd_image_t image);
+  uint64_t used_ = 0;
 };
 
 }  // namespace rbdfn

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <napi.h>
+#include <rbd/librbd.h>
 
+#include <cerrno>
 #include <memory>
 #include <string>
 
 #include "cluster_state.h"
 #include "errors.h"
+#include "progress.h"
 
 namespace rbdfn {
 
@@ -33,12 +36,32 @@ class PromiseWorker : public Napi::AsyncWorker {
     SetError(op);
   }
 
-  void OnOK() final { deferred_.Resolve(Result(Env())); }
-  void OnError(const Napi::Error&) final { deferred_.Reject(MakeError(Env(), failure_).Value()); }
+  void OnOK() final { Settle(true); }
+  void OnError(const Napi::Error&) final { Settle(false); }
 
   Failure failure_;
+  // Started by workers that take an onProgress callback; inactive otherwise.
+  Progress progress_;
 
  private:
+  // With progress reports still queued, the promise settles after them, and
+  // the worker lives until then.
+  void Settle(bool ok) {
+    if (!progress_.active()) return Complete(ok);
+    SuppressDestruct();
+    progress_.Finish(Env(), ok, [this, ok](Napi::Env) {
+      Complete(ok);
+      delete this;
+    });
+  }
+  void Complete(bool ok) {
+    if (ok) {
+      deferred_.Resolve(Result(Env()));
+    } else {
+      deferred_.Reject(MakeError(Env(), failure_).Value());
+    }
+  }
+
   Napi::Promise::Deferred deferred_;
 };
 
@@ -88,6 +111,27 @@ class ClusterWorker : public PromiseWorker {
       r = op(io.get());
     }
     return r;
+  }
+
+  // Opens this worker's image: read-only (no exclusive lock, no watch of our
+  // own) to read, read-write to change it. On failure, Fail()s, returns false.
+  bool OpenImage(rbd_image_t* image, bool read_only) {
+    int r = WithIoctx([&](Ioctx* io) {
+      return read_only ? rbd_open_read_only(io->get(), failure_.image.c_str(), image, nullptr)
+                       : rbd_open(io->get(), failure_.image.c_str(), image, nullptr);
+    });
+    if (r < 0) Fail(r, read_only ? "rbd_open_read_only" : "rbd_open");
+    return r >= 0;
+  }
+
+  // librbd lists a missing namespace as empty; callers deserve a 404. Call
+  // after an empty listing; Fail()s with ENOENT if the namespace is missing.
+  void CheckNamespace() {
+    if (failure_.ns.empty()) return;
+    bool exists = false;
+    int r = WithIoctx([&](Ioctx* io) { return rbd_namespace_exists(io->get(), failure_.ns.c_str(), &exists); });
+    if (r < 0) return Fail(r, "rbd_namespace_exists");
+    if (!exists) Fail(-ENOENT, "rbd_namespace_exists");
   }
 
   const char* op_;

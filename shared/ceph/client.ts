@@ -12,10 +12,11 @@ import {
   validateName,
   validateNamespace,
   validateSize,
+  validateTrashId,
   type CreateImageOptions,
 } from '../validation';
 import { checkConfFile, diagnoseConnectError } from './diagnose';
-import { FEATURE_BITS, featureNames, type FeatureName } from './features';
+import { FEATURE_BITS, featureNames, type CreatableFeature, type FeatureName } from './features';
 import {
   isNativeError,
   loadAddon,
@@ -24,6 +25,7 @@ import {
   type NativeConnectInfo,
   type NativeError,
   type NativeImageDescription,
+  type NativeProgress,
 } from './native';
 
 /** An image's address. namespace "" (or absent) is the pool's default namespace. */
@@ -63,11 +65,61 @@ export interface ImageDescription {
   createdAt: Date;
 }
 
+/** A clone's parent: pool/namespace/image@snapshot. */
+export interface ParentRef {
+  pool: string;
+  namespace: string;
+  image: string;
+  snapshot: string;
+}
+
 /** What statImage answers: the description, and what changes after creation. */
 export interface ImageInfo extends ImageDescription {
   snapshotCount: number;
   watchers: { address: string; id: number; cookie: string }[];
+  /** The clone's parent, or null. */
+  parent: ParentRef | null;
+  /** Name of the separate data pool, or null. */
+  dataPool: string | null;
 }
+
+export interface SnapshotInfo {
+  name: string;
+  /** librbd's snap id, a uint64: ids count up from 1 per pool, so a number holds them exactly. */
+  id: number;
+  /** The image's size when the snapshot was taken. */
+  size: number;
+  createdAt: Date;
+  protected: boolean;
+  /** Clones of the snapshot, trashed ones included. */
+  children: number;
+}
+
+/** A clone of a snapshot. */
+export interface ChildRef {
+  pool: string;
+  namespace: string;
+  name: string;
+  id: string;
+  /** The clone is in its pool's trash. */
+  trash: boolean;
+}
+
+export interface TrashEntry {
+  id: string;
+  name: string;
+  /** Who put it there: a user (rbd trash mv), mirroring, migration, a removal under way, or a user removing a parent. */
+  source: 'user' | 'mirroring' | 'migration' | 'removing' | 'user_parent';
+  deletedAt: Date;
+  /** Before this, removal needs force. */
+  deferredUntil: Date;
+}
+
+/** rbd_trash_image_source_t, in its order. */
+const TRASH_SOURCES: TrashEntry['source'][] = ['user', 'mirroring', 'migration', 'removing', 'user_parent'];
+
+/** Called on the main thread as a long operation advances, throttled to one call per 1% and per 250 ms, and once at the end. */
+export type ProgressCallback = (done: number, total: number) => void;
 
 /** Ten years: beyond that a trash delay is surely a unit mistake. */
 export const MAX_TRASH_DELAY_SECONDS = 10 * 365 * 86400;
@@ -178,16 +230,195 @@ export class CephClient {
     const created = await this.run('createImage', trace, () => this.cluster.createImage(pool, namespace, name, bytes, native, true));
     if (created !== null) return describe(pool, namespace, name, created);
     // Created, but its objects were not in the format the addon reads: librbd knows them.
-    const { snapshotCount, watchers, ...description } = await this.statImage({ pool, namespace, name });
+    const { snapshotCount, watchers, parent, dataPool, ...description } = await this.statImage({ pool, namespace, name });
     return description;
   }
 
-  /** Size, layout, features, id, creation time, snapshot count and watchers. */
+  /** Size, layout, features, id, creation time, snapshot count, watchers, parent and data pool. */
   async statImage(spec: ImageSpec): Promise<ImageInfo> {
     const trace = captureTrace(this.statImage);
     const { pool, namespace, name } = validateSpec(spec);
     const stat = await this.run('statImage', trace, () => this.cluster.statImage(pool, namespace, name));
-    return { ...describe(pool, namespace, name, stat), snapshotCount: stat.snapshotCount, watchers: stat.watchers };
+    return {
+      ...describe(pool, namespace, name, stat),
+      snapshotCount: stat.snapshotCount,
+      watchers: stat.watchers,
+      parent: stat.parent,
+      dataPool: stat.dataPool,
+    };
+  }
+
+  /**
+   * Bytes in use as `rbd du` counts them: each user snapshot diffed from the
+   * one before it, then the head from the last snapshot, in whole objects,
+   * without the parent's data. Equals `rbd du --format json`'s total_used_size
+   * for the image alone.
+   */
+  async imageUsage(spec: ImageSpec): Promise<number> {
+    const trace = captureTrace(this.imageUsage);
+    const { pool, namespace, name } = validateSpec(spec);
+    return this.run('imageUsage', trace, () => this.cluster.imageUsage(pool, namespace, name));
+  }
+
+  /** Grows or (with allowShrink) shrinks an image. Shrinking without allowShrink is librbd's EINVAL. */
+  async resizeImage(spec: ImageSpec, size: number, options: { allowShrink?: boolean } = {}): Promise<void> {
+    const trace = captureTrace(this.resizeImage);
+    const { pool, namespace, name } = validateSpec(spec);
+    const bytes = validateSize(size, this.maxImageSize);
+    const allowShrink = validateFlag('options.allowShrink', options.allowShrink);
+    return this.run('resizeImage', trace, () => this.cluster.resizeImage(pool, namespace, name, bytes, allowShrink));
+  }
+
+  /** Takes a snapshot. EEXIST if the name is taken. */
+  async createSnapshot(spec: ImageSpec, snapshot: string): Promise<void> {
+    const trace = captureTrace(this.createSnapshot);
+    const { pool, namespace, name } = validateSpec(spec);
+    const snap = validateName('snapshot', snapshot);
+    return this.run('createSnapshot', trace, () => this.cluster.createSnapshot(pool, namespace, name, snap));
+  }
+
+  /** The image's user snapshots, in snapshot id order (oldest first). */
+  async listSnapshots(spec: ImageSpec): Promise<SnapshotInfo[]> {
+    const trace = captureTrace(this.listSnapshots);
+    const { pool, namespace, name } = validateSpec(spec);
+    const snaps = await this.run('listSnapshots', trace, () => this.cluster.listSnapshots(pool, namespace, name));
+    return snaps.map((s) => ({ name: s.name, id: s.id, size: s.size, createdAt: new Date(s.createdAtMs), protected: s.protected, children: s.children }));
+  }
+
+  /** Removes a snapshot; unprotect first unprotects it. ENOENT if missing, EBUSY if protected (or it has v1 clones). */
+  async removeSnapshot(spec: ImageSpec, snapshot: string, options: { unprotect?: boolean } = {}): Promise<void> {
+    const trace = captureTrace(this.removeSnapshot);
+    const { pool, namespace, name } = validateSpec(spec);
+    const snap = validateName('snapshot', snapshot);
+    const unprotect = validateFlag('options.unprotect', options.unprotect);
+    return this.run('removeSnapshot', trace, () => this.cluster.removeSnapshot(pool, namespace, name, snap, unprotect));
+  }
+
+  /** Protects a snapshot (needed for v1 clones). EBUSY if already protected. */
+  async protectSnapshot(spec: ImageSpec, snapshot: string): Promise<void> {
+    const trace = captureTrace(this.protectSnapshot);
+    const { pool, namespace, name } = validateSpec(spec);
+    const snap = validateName('snapshot', snapshot);
+    return this.run('protectSnapshot', trace, () => this.cluster.protectSnapshot(pool, namespace, name, snap));
+  }
+
+  /** Unprotects a snapshot. EBUSY while it has clones, EINVAL if not protected. */
+  async unprotectSnapshot(spec: ImageSpec, snapshot: string): Promise<void> {
+    const trace = captureTrace(this.unprotectSnapshot);
+    const { pool, namespace, name } = validateSpec(spec);
+    const snap = validateName('snapshot', snapshot);
+    return this.run('unprotectSnapshot', trace, () => this.cluster.unprotectSnapshot(pool, namespace, name, snap));
+  }
+
+  /** The clones of image@snapshot, trashed ones included. */
+  async listChildren(spec: ImageSpec, snapshot: string): Promise<ChildRef[]> {
+    const trace = captureTrace(this.listChildren);
+    const { pool, namespace, name } = validateSpec(spec);
+    const snap = validateName('snapshot', snapshot);
+    return this.run('listChildren', trace, () => this.cluster.listChildren(pool, namespace, name, snap));
+  }
+
+  /** Rolls the image back to a snapshot. Long: no deadline. */
+  async rollbackImage(spec: ImageSpec, snapshot: string, options: { onProgress?: ProgressCallback } = {}): Promise<void> {
+    const trace = captureTrace(this.rollbackImage);
+    const { pool, namespace, name } = validateSpec(spec);
+    const snap = validateName('snapshot', snapshot);
+    const onProgress = validateProgress(options.onProgress);
+    return this.run('rollbackImage', trace, () => this.cluster.rollbackImage(pool, namespace, name, snap, onProgress), { long: true });
+  }
+
+  /**
+   * Clones parent@snapshot as child (format 2, in the child's own pool and
+   * namespace). cloneFormat 1 or 2, or librbd's default: 2 when the cluster
+   * requires mimic clients or newer (requiredMinCompatClient), else 1, which
+   * needs a protected snapshot (EINVAL otherwise). EEXIST if the child's name
+   * is taken, ENOENT for a missing parent or snapshot.
+   */
+  async cloneImage(
+    parent: ImageSpec,
+    snapshot: string,
+    child: ImageSpec,
+    options: { features?: CreatableFeature[]; cloneFormat?: 1 | 2 } = {},
+  ): Promise<void> {
+    const trace = captureTrace(this.cloneImage);
+    const p = validateSpec(parent, 'parent');
+    const snap = validateName('snapshot', snapshot);
+    const c = validateSpec(child, 'child');
+    if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object { features?, cloneFormat? }', options);
+    const { features } = validateCreateOptions(options.features === undefined ? {} : { features: options.features });
+    const cloneFormat = options.cloneFormat;
+    if (cloneFormat !== undefined && cloneFormat !== 1 && cloneFormat !== 2) {
+      throw invalidParameterError('options.cloneFormat', '1 or 2', cloneFormat);
+    }
+    const native = { ...(features !== undefined && { features }), ...(cloneFormat !== undefined && { cloneFormat }) };
+    return this.run('cloneImage', trace, () =>
+      this.cluster.cloneImage(p.pool, p.namespace, p.name, snap, c.pool, c.namespace, c.name, native),
+    );
+  }
+
+  /** Copies the parent's data into a clone and detaches it. EINVAL without a parent. Long: no deadline. */
+  async flattenImage(spec: ImageSpec, options: { onProgress?: ProgressCallback } = {}): Promise<void> {
+    const trace = captureTrace(this.flattenImage);
+    const { pool, namespace, name } = validateSpec(spec);
+    const onProgress = validateProgress(options.onProgress);
+    return this.run('flattenImage', trace, () => this.cluster.flattenImage(pool, namespace, name, onProgress), { long: true });
+  }
+
+  /**
+   * The cluster's require_min_compat_client as a release number (luminous 12,
+   * mimic 13, nautilus 14, ...), from this client's copy of the osdmap: it
+   * decides librbd's default clone format.
+   */
+  async requiredMinCompatClient(): Promise<number> {
+    const trace = captureTrace(this.requiredMinCompatClient);
+    return this.run('minCompatClient', trace, () => this.cluster.minCompatClient());
+  }
+
+  /** The trash of a pool's namespace (default ""). ENOENT if the pool or namespace is missing. */
+  async listTrash(pool: string, namespace?: string): Promise<TrashEntry[]> {
+    const trace = captureTrace(this.listTrash);
+    const p = validateName('pool', pool);
+    const ns = validateNamespace(namespace);
+    const entries = await this.run('listTrash', trace, () => this.cluster.listTrash(p, ns));
+    return entries.map((e) => ({
+      id: e.id,
+      name: e.name,
+      source: TRASH_SOURCES[e.source] ?? 'user',
+      deletedAt: new Date(e.deletedAtS * 1000),
+      deferredUntil: new Date(e.deferredUntilS * 1000),
+    }));
+  }
+
+  /** Restores a trashed image, under name or (by default) its original name. ENOENT unknown id, EEXIST name taken. */
+  async restoreTrash(pool: string, namespace: string | undefined, id: string, name?: string): Promise<void> {
+    const trace = captureTrace(this.restoreTrash);
+    const p = validateName('pool', pool);
+    const ns = validateNamespace(namespace);
+    const trashId = validateTrashId(id);
+    const newName = name === undefined || name === '' ? '' : validateName('name', name);
+    return this.run('restoreTrash', trace, () => this.cluster.restoreTrash(p, ns, trashId, newName));
+  }
+
+  /**
+   * Removes a trashed image for good. purgeSnapshots first removes its user
+   * snapshots (unprotecting them), unless one has clones: then nothing is
+   * removed and the error is ECHILD naming that snapshot. Without force, an
+   * image whose trash delay has not passed is EPERM. Long: no deadline.
+   */
+  async removeTrash(
+    pool: string,
+    namespace: string | undefined,
+    id: string,
+    options: { force?: boolean; purgeSnapshots?: boolean; onProgress?: ProgressCallback } = {},
+  ): Promise<void> {
+    const trace = captureTrace(this.removeTrash);
+    const p = validateName('pool', pool);
+    const ns = validateNamespace(namespace);
+    const trashId = validateTrashId(id);
+    const force = validateFlag('options.force', options.force);
+    const purge = validateFlag('options.purgeSnapshots', options.purgeSnapshots);
+    const onProgress = validateProgress(options.onProgress);
+    return this.run('removeTrash', trace, () => this.cluster.removeTrash(p, ns, trashId, force, purge, onProgress), { long: true });
   }
 
   /** Removes an image. EBUSY with watchers, ENOTEMPTY with snapshots. */
@@ -217,12 +448,14 @@ export class CephClient {
   /**
    * Runs one native call: metrics, the deadline, errors as CephError with the
    * caller's stack. A call that needs the monitors and times out is blamed on
-   * them: image calls go to the OSDs and would still work.
+   * them: image calls go to the OSDs and would still work. Long calls
+   * (rollback, flatten, trash removal) legitimately run for minutes on large
+   * images, so the deadline does not apply to them.
    */
-  private async run<T>(op: string, trace: Trace, call: () => Promise<T>, { needsMonitors = false } = {}): Promise<T> {
+  private async run<T>(op: string, trace: Trace, call: () => Promise<T>, { needsMonitors = false, long = false } = {}): Promise<T> {
     const done = this.observe?.(op);
     try {
-      const result = await this.withDeadline(op, call());
+      const result = await (long ? call() : this.withDeadline(op, call()));
       done?.();
       return result;
     } catch (err) {
@@ -293,15 +526,26 @@ function describe(pool: string, namespace: string, name: string, image: NativeIm
   };
 }
 
-function validateSpec(spec: ImageSpec): Required<ImageSpec> {
+function validateSpec(spec: ImageSpec, parameter = 'spec'): Required<ImageSpec> {
   if (typeof spec !== 'object' || spec === null) {
-    throw invalidParameterError('spec', 'an object { pool, namespace?, name }', spec);
+    throw invalidParameterError(parameter, 'an object { pool, namespace?, name }', spec);
   }
   return {
     pool: validateName('pool', spec.pool),
     namespace: validateNamespace(spec.namespace),
     name: validateName('image', spec.name),
   };
+}
+
+function validateFlag(parameter: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidParameterError(parameter, 'true or false', value);
+  return value;
+}
+
+function validateProgress(value: unknown): NativeProgress | undefined {
+  if (value !== undefined && typeof value !== 'function') throw invalidParameterError('options.onProgress', 'a function (done, total)', value);
+  return value as NativeProgress | undefined;
 }
 
 /**
@@ -333,18 +577,46 @@ function toCephError(err: unknown, user?: string): CephError {
     pool: err.pool,
     namespace: err.namespace,
     image: err.image,
+    snapshot: err.snapshot,
     cause: err,
   });
 }
 
+// A snapshot op's ENOENT from these calls came after the image opened: the snapshot is missing.
+const SNAPSHOT_LOOKUPS = new Set([
+  'rbd_snap_set',
+  'rbd_snap_remove2',
+  'rbd_snap_protect',
+  'rbd_snap_unprotect',
+  'rbd_snap_rollback_with_progress',
+]);
+// Calls given a trash id: ENOENT means no such id in that trash.
+const TRASH_ID_CALLS = new Set(['rbd_trash_get', 'rbd_trash_restore', 'rbd_trash_remove_with_progress', 'rbd_open_by_id']);
+
 function describeNativeError(err: NativeError, user?: string): string {
   const ns = err.namespace ? `/${err.namespace}` : '';
-  const target = err.image ? `image "${err.pool}${ns}/${err.image}"` : err.pool ? `pool "${err.pool}${ns}"` : 'the cluster';
+  const image = `${err.pool}${ns}/${err.image}`;
+  const target = err.image
+    ? `image "${image}${err.snapshot ? `@${err.snapshot}` : ''}"`
+    : err.pool
+      ? `pool "${err.pool}${ns}"${err.id ? ` (trash id ${err.id})` : ''}`
+      : 'the cluster';
   const hint = (ERROR_CODES as Record<string, string>)[err.code];
   if (err.code === 'ENOENT') {
     if (err.op === 'rados_ioctx_create') return `Pool "${err.pool}" does not exist.`;
     if (err.op === 'rbd_namespace_exists') return `Namespace "${err.namespace}" does not exist in pool "${err.pool}".`;
-    if (err.image) return `Image "${err.pool}${ns}/${err.image}" does not exist (or its pool or namespace does not).`;
+    if (err.snapshot && err.image && SNAPSHOT_LOOKUPS.has(err.op)) return `Snapshot "${image}@${err.snapshot}" does not exist.`;
+    // Parent and snapshot were found (the addon looked): the child's side is missing.
+    if (err.op === 'rbd_clone3') return `Cannot create clone "${image}": namespace "${err.namespace}" does not exist in pool "${err.pool}".`;
+    if (err.id && TRASH_ID_CALLS.has(err.op)) return `No image with id "${err.id}" is in the trash of "${err.pool}${ns}".`;
+    if (err.image) return `Image "${image}" does not exist (or its pool or namespace does not).`;
+  }
+  if (err.code === 'EPERM' && err.deferredUntil) {
+    const until = new Date(Number(err.deferredUntil) * 1000).toISOString();
+    return `Image ${err.image ? `"${image}" ` : ''}(trash id ${err.id}) stays in the trash until ${until}; remove it with force to purge it sooner (${err.op}).`;
+  }
+  if (err.code === 'ECHILD' && err.snapshot) {
+    return `Snapshot "${image}@${err.snapshot}" has clones; flatten or remove them first (${err.op}).`;
   }
   if (err.code === 'ENOTCONN' || err.code === 'ESHUTDOWN') return `${hint} (${err.op})`;
   if ((err.code === 'EPERM' || err.code === 'EACCES') && user) return `${err.op} on ${target} failed (${err.code}): ${missingCaps(user, err.pool)}`;

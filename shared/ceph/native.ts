@@ -46,12 +46,53 @@ export interface NativeImageDescription {
   createdAtMs: number;
 }
 
+export interface NativeParent {
+  pool: string;
+  namespace: string;
+  image: string;
+  snapshot: string;
+}
+
 export interface NativeImageStat extends NativeImageDescription {
   objectCount: number;
   blockNamePrefix: string;
   snapshotCount: number;
   watchers: NativeWatcher[];
+  /** rbd_get_parent; null without one. */
+  parent: NativeParent | null;
+  /** The separate data pool's name, or null. */
+  dataPool: string | null;
 }
+
+/** One user snapshot. id is librbd's uint64 snap id as a number: ids count up from 1 per pool, far below 2^53. */
+export interface NativeSnapshot {
+  name: string;
+  id: number;
+  size: number;
+  createdAtMs: number;
+  protected: boolean;
+  /** Clones of it, trashed ones included. */
+  children: number;
+}
+
+export interface NativeChild {
+  pool: string;
+  namespace: string;
+  name: string;
+  id: string;
+  trash: boolean;
+}
+
+export interface NativeTrashEntry {
+  id: string;
+  name: string;
+  /** rbd_trash_image_source_t: 0 user, 1 mirroring, 2 migration, 3 removing, 4 user_parent. */
+  source: number;
+  deletedAtS: number;
+  deferredUntilS: number;
+}
+
+export type NativeProgress = (done: number, total: number) => void;
 
 /** What the addon rejects with: an Error with these fields. */
 export interface NativeError extends Error {
@@ -61,6 +102,12 @@ export interface NativeError extends Error {
   pool?: string;
   namespace: string;
   image?: string;
+  /** Set by snapshot operations (and by removeTrash's snapshot purge). */
+  snapshot?: string;
+  /** Trash operations: the image's id in the trash. */
+  id?: string;
+  /** removeTrash refused a deferred image: its deferment end, in seconds since the epoch. */
+  deferredUntil?: string;
   keyring?: string;
   monHost?: string;
 }
@@ -87,7 +134,36 @@ export interface NativeCluster {
   ): Promise<NativeImageDescription | null>;
   statImage(pool: string, namespace: string, image: string): Promise<NativeImageStat>;
   removeImage(pool: string, namespace: string, image: string): Promise<void>;
+  resizeImage(pool: string, namespace: string, image: string, size: number, allowShrink: boolean): Promise<void>;
+  /** Bytes in use as rbd du counts them. */
+  imageUsage(pool: string, namespace: string, image: string): Promise<number>;
+  createSnapshot(pool: string, namespace: string, image: string, snapshot: string): Promise<void>;
+  /** User snapshots, in id order. */
+  listSnapshots(pool: string, namespace: string, image: string): Promise<NativeSnapshot[]>;
+  removeSnapshot(pool: string, namespace: string, image: string, snapshot: string, unprotect: boolean): Promise<void>;
+  protectSnapshot(pool: string, namespace: string, image: string, snapshot: string): Promise<void>;
+  unprotectSnapshot(pool: string, namespace: string, image: string, snapshot: string): Promise<void>;
+  listChildren(pool: string, namespace: string, image: string, snapshot: string): Promise<NativeChild[]>;
+  /** onProgress runs on the main thread; the promise settles after its last call. */
+  rollbackImage(pool: string, namespace: string, image: string, snapshot: string, onProgress?: NativeProgress): Promise<void>;
+  cloneImage(
+    pool: string,
+    namespace: string,
+    image: string,
+    snapshot: string,
+    childPool: string,
+    childNamespace: string,
+    child: string,
+    options: { features?: number; cloneFormat?: number },
+  ): Promise<void>;
+  flattenImage(pool: string, namespace: string, image: string, onProgress?: NativeProgress): Promise<void>;
+  /** The osdmap's require_min_compat_client release number (luminous 12, mimic 13, ...). */
+  minCompatClient(): Promise<number>;
   trashMove(pool: string, namespace: string, image: string, delaySeconds: number): Promise<void>;
+  listTrash(pool: string, namespace: string): Promise<NativeTrashEntry[]>;
+  /** name "" restores under the original name. */
+  restoreTrash(pool: string, namespace: string, id: string, name: string): Promise<void>;
+  removeTrash(pool: string, namespace: string, id: string, force: boolean, purgeSnapshots: boolean, onProgress?: NativeProgress): Promise<void>;
 }
 
 export interface NativeAddon {

@@ -1,7 +1,7 @@
 /** Helpers for integration tests against the suite's sandbox cluster. */
 import { execFile, execFileSync, spawn, type ChildProcess, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { CephClient } from '../../shared/ceph/client';
@@ -40,6 +40,25 @@ export function ceph(...args: string[]): string {
 /** `rbd info --format json` of pool/image. */
 export function rbdInfo(spec: string): { size: number; features: string[]; object_size: number; order: number; id: string; stripe_unit?: number; stripe_count?: number; data_pool?: string } {
   return JSON.parse(rbd('info', '--format', 'json', spec));
+}
+
+/** The rbd CLI's JSON output (`--format json` added). */
+export function rbdJson<T = unknown>(...args: string[]): T {
+  return JSON.parse(rbd(...args, '--format', 'json')) as T;
+}
+
+/** SHA-256 of an image's (or snapshot's) content, through `rbd export`. */
+export function rbdContentHash(spec: string): string {
+  const data = execFileSync('rbd', ['-c', process.env.CEPH_CONF!, 'export', '--no-progress', spec, '-'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 2 ** 30,
+  });
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Writes total bytes of data to an image with `rbd bench`, in 4 MiB writes from offset 0. */
+export function rbdWrite(spec: string, total: string, pattern: 'seq' | 'rand' = 'seq'): void {
+  rbd('bench', '--io-type', 'write', '--io-size', '4M', '--io-total', total, '--io-pattern', pattern, spec);
 }
 
 export function uniqueName(prefix: string): string {

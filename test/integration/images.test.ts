@@ -171,8 +171,9 @@ describe('createImageDescribed answers what rbd info and statImage show', () => 
       stripeCount: oracle.stripe_count ?? 1,
     });
     expect(Math.floor(described.createdAt.getTime() / 1000) * 1000).toBe(Date.parse(oracle.create_timestamp));
-    const { snapshotCount, watchers, ...stat } = await client.statImage(spec);
-    expect({ snapshotCount, watchers }).toEqual({ snapshotCount: 0, watchers: [] });
+    const { snapshotCount, watchers, parent, dataPool, ...stat } = await client.statImage(spec);
+    expect({ snapshotCount, watchers, parent }).toEqual({ snapshotCount: 0, watchers: [], parent: null });
+    expect(dataPool).toBe(oracle.data_pool ?? null);
     expect(described).toEqual(stat);
   }
 
