@@ -8,9 +8,10 @@ import type { CephClient, ImageDescription, ImageInfo, ImageSpec } from '../../s
 import { CREATABLE_FEATURES } from '../../shared/ceph/features';
 import { CephError, invalidParameterError } from '../../shared/errors';
 import { parseQuantity } from '../../shared/quantity';
-import { imageResource } from '../../shared/resources';
+import { imagePath, imageResource } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
+import { SingleFlight } from '../../shared/runtime/single-flight';
 import { HttpError } from '../../shared/runtime/status';
 import type { CreateImageOptions } from '../../shared/validation';
 
@@ -22,45 +23,28 @@ export const parameters = ['pool', 'namespace', 'name', 'size', 'features', 'obj
 /** As a CloudEvent: takes rbd.image.create, replies rbd.image.created (or rbd.error). */
 export const events = { accepts: 'rbd.image.create', replies: 'rbd.image.created' };
 
-/** Identical creates in flight in this process share one call to Ceph. */
-const inFlight = new Map<string, Promise<ImageDescription>>();
+/** Identical creates in flight in this process share one call to Ceph; the joiners answer 200. */
+const creates = new SingleFlight<{ info: ImageDescription; created: boolean }>();
 
 export default async function createImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);
   const allowed = context.settings.allowedPools;
-  const spec: Required<ImageSpec> = { pool: params.name('pool'), namespace: params.namespace(), name: params.name('name') };
-  checkPoolAllowed(allowed, spec.pool);
+  const spec = params.image('name', allowed);
   const size = params.size('size', context.settings.maxImageSize);
   const options = createOptions(params);
   if (options.dataPool) checkPoolAllowed(allowed, options.dataPool);
 
   const ceph = await context.ceph();
-  const key = JSON.stringify([spec, size, options]);
-  const pending = inFlight.get(key);
-  if (pending) {
-    const info = await pending;
-    return context.status(200).succeed(imageResource(info));
-  }
-  const creating = create(ceph, spec, size, options);
-  const shared = creating.then((r) => r.info);
-  shared.catch(() => undefined); // joiners see the rejection; nobody else must
-  inFlight.set(key, shared);
-  try {
-    const { info, created } = await creating;
-    if (created) context.changed();
-    return context.status(created ? 201 : 200).succeed(imageResource(info));
-  } finally {
-    inFlight.delete(key);
-  }
+  const { value, joined } = await creates.run(JSON.stringify([spec, size, options]), () => create(ceph, spec, size, options));
+  const created = value.created && !joined;
+  if (created) context.changed();
+  return context.status(created ? 201 : 200).succeed(imageResource(value.info));
 }
 
 function createOptions(params: Params): CreateImageOptions {
   const options: CreateImageOptions = {};
-  const features = params.raw('features');
-  if (features !== undefined) {
-    // "layering,exclusive-lock" in a query string; an array in JSON.
-    options.features = (typeof features === 'string' ? features.split(',').filter(Boolean) : features) as CreateImageOptions['features'];
-  }
+  const features = params.features();
+  if (features !== undefined) options.features = features;
   const bytes = (name: 'objectSize' | 'stripeUnit') => {
     const value = params.raw(name);
     if (typeof value !== 'string') return value as number | undefined;
@@ -93,7 +77,7 @@ async function create(
   throw new HttpError(
     409,
     'AlreadyExists',
-    `Image "${describe(spec)}" already exists with a different spec (size ${existing.size} bytes, features ${existing.features.join(',')}). ` +
+    `Image "${imagePath(spec)}" already exists with a different spec (size ${existing.size} bytes, features ${existing.features.join(',')}). ` +
       'Use another name, or delete the existing image first.',
     { ...spec, existingSize: existing.size, existingFeatures: existing.features, requestedSize: size },
   );
@@ -126,8 +110,4 @@ function creatable(features: readonly string[]): string[] {
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-function describe(spec: Required<ImageSpec>): string {
-  return [spec.pool, spec.namespace, spec.name].filter(Boolean).join('/');
 }

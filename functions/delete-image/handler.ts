@@ -6,7 +6,10 @@
 import type { CephClient, ImageSpec } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
-import { Params, checkPoolAllowed } from '../../shared/runtime/params';
+import { imagePath } from '../../shared/resources';
+import { inUse } from '../../shared/runtime/conflicts';
+import { Params } from '../../shared/runtime/params';
+import { SingleFlight } from '../../shared/runtime/single-flight';
 import { HttpError } from '../../shared/runtime/status';
 
 export const methods = ['DELETE'] as const;
@@ -22,28 +25,16 @@ export const events = { accepts: 'rbd.image.delete', replies: 'rbd.image.deleted
  * the others wait for it and then answer as a later delete would, 404 (or
  * with its error), since it was not theirs that removed the image.
  */
-const inFlight = new Map<string, Promise<void>>();
+const deletes = new SingleFlight<void>();
 
 export default async function deleteImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);
-  const spec: Required<ImageSpec> = { pool: params.name('pool'), namespace: params.namespace(), name: params.name('name') };
-  checkPoolAllowed(context.settings.allowedPools, spec.pool);
+  const spec = params.image('name', context.settings.allowedPools);
   const trash = params.bool('trash');
 
   const ceph = await context.ceph();
-  const key = JSON.stringify([spec.pool, spec.namespace, spec.name]);
-  const pending = inFlight.get(key);
-  if (pending) {
-    await pending;
-    throw new HttpError(404, 'NotFound', `Image "${describe(spec)}" was deleted by a concurrent request.`, { ...spec });
-  }
-  const deleting = remove(ceph, spec, trash);
-  inFlight.set(key, deleting);
-  try {
-    await deleting;
-  } finally {
-    inFlight.delete(key);
-  }
+  const { joined } = await deletes.run(JSON.stringify([spec.pool, spec.namespace, spec.name]), () => remove(ceph, spec, trash));
+  if (joined) throw new HttpError(404, 'NotFound', `Image "${imagePath(spec)}" was deleted by a concurrent request.`, { ...spec });
   context.changed();
   return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: trash ? 'Trashed' : 'Deleted', details: spec };
 }
@@ -64,23 +55,9 @@ async function remove(ceph: CephClient, spec: Required<ImageSpec>, trash: boolea
   }
 }
 
-function inUse(spec: Required<ImageSpec>, watchers: string[]): HttpError {
-  const who = watchers.length ? `watchers ${watchers.join(', ')}` : 'an exclusive lock held elsewhere, or a migration';
-  return new HttpError(
-    409,
-    'InUse',
-    `Image "${describe(spec)}" is in use (${who}). Unmap it or stop the clients using it, then retry; a crashed client's watch expires after about 30 s.`,
-    { ...spec, watchers },
-  );
-}
-
-function describe(spec: Required<ImageSpec>): string {
-  return [spec.pool, spec.namespace, spec.name].filter(Boolean).join('/');
-}
-
 async function explain(ceph: CephClient, spec: Required<ImageSpec>, err: unknown): Promise<unknown> {
   if (!(err instanceof CephError)) return err;
-  const where = describe(spec);
+  const where = imagePath(spec);
   if (err.code === 'EBUSY') {
     const watchers = await ceph.statImage(spec).then(
       (info) => info.watchers.map((w) => w.address),

@@ -86,13 +86,21 @@ export function eventSource(functionName: string): string {
   return `/rbd-functions/${functionName}`;
 }
 
-/** "pool/image", "pool/namespace/image", or "pool" for a listing; from the first value that names one. */
+/**
+ * "pool/image", "pool/namespace/image", "pool/image@snapshot" (a snapshot's
+ * image is `image`, its name `name` or `snapshot`), or "pool" for a listing;
+ * from the first value that names one.
+ */
 export function subjectOf(...candidates: unknown[]): string | undefined {
   for (const candidate of candidates) {
     if (typeof candidate !== 'object' || candidate === null) continue;
-    const c = candidate as { pool?: unknown; namespace?: unknown; name?: unknown; details?: unknown };
+    const c = candidate as { pool?: unknown; namespace?: unknown; name?: unknown; image?: unknown; snapshot?: unknown; details?: unknown };
     if (typeof c.pool === 'string' && c.pool) {
-      return [c.pool, c.namespace, c.name].filter((part) => typeof part === 'string' && part !== '').join('/');
+      const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+      const image = text(c.image);
+      const snapshot = image === undefined ? undefined : text(c.snapshot) ?? text(c.name);
+      const path = [c.pool, text(c.namespace), image ?? text(c.name)].filter(Boolean).join('/');
+      return snapshot ? `${path}@${snapshot}` : path;
     }
     const nested = subjectOf(c.details);
     if (nested) return nested;

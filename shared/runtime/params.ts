@@ -3,9 +3,11 @@
  * equivalent (async queue-workers always POST a body). A parameter given in
  * both must have the same value in both, or the request is ambiguous (400).
  */
+import type { ImageSpec } from '../ceph/client';
+import type { CreatableFeature } from '../ceph/features';
 import { invalidParameterError } from '../errors';
 import { parseQuantity } from '../quantity';
-import { validateName, validateNamespace, validateSize } from '../validation';
+import { validateName, validateNamespace, validateSize, validateTrashId } from '../validation';
 import type { FunctionEvent } from './context';
 import { HttpError } from './status';
 
@@ -54,8 +56,24 @@ export class Params {
     return validateName(name, this.scalar(name));
   }
 
-  namespace(): string {
-    return validateNamespace(this.scalar('namespace'));
+  namespace(name = 'namespace'): string {
+    return validateNamespace(this.scalar(name), name);
+  }
+
+  /**
+   * pool, namespace and the image named by `param` ("name" for the image a
+   * function acts on, "image" for the one a snapshot belongs to); 403 when
+   * RBD_POOLS does not allow the pool.
+   */
+  image(param: 'name' | 'image', allowed: ReadonlySet<string> | undefined): Required<ImageSpec> {
+    const spec = { pool: this.name('pool'), namespace: this.namespace(), name: this.name(param) };
+    checkPoolAllowed(allowed, spec.pool);
+    return spec;
+  }
+
+  trashId(name: string): string {
+    if (!this.has(name)) throw invalidParameterError(name, 'an image id from list-trash (required)', undefined);
+    return validateTrashId(this.scalar(name), name);
   }
 
   bool(name: string, fallback = false): boolean {
@@ -81,6 +99,16 @@ export class Params {
     if (value === undefined) return undefined;
     if (typeof value !== 'string') throw invalidParameterError(name, 'a string', value);
     return value;
+  }
+
+  /**
+   * Feature names: "layering,exclusive-lock" in a query string, an array in
+   * JSON. Checked against the creatable features by the client.
+   */
+  features(): CreatableFeature[] | undefined {
+    const features = this.raw('features');
+    if (features === undefined) return undefined;
+    return (typeof features === 'string' ? features.split(',').filter(Boolean) : features) as CreatableFeature[];
   }
 
   /** Bytes, from a number or a Kubernetes quantity ("10Gi", "1.5Gi", "1T"). */

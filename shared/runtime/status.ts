@@ -14,6 +14,9 @@ export type Reason =
   | 'AlreadyExists'
   | 'InUse'
   | 'HasSnapshots'
+  | 'HasChildren'
+  | 'Protected'
+  | 'WouldShrink'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
   | 'RequestHeaderFieldsTooLarge'
@@ -82,7 +85,7 @@ export function statusOf(err: unknown): Status {
   if (err instanceof CephError) {
     const [code, reason] = CEPH_TO_HTTP[err.code] ?? [500, 'InternalError'];
     const scope = Object.fromEntries(
-      Object.entries({ pool: err.pool, namespace: err.namespace, name: err.image, op: err.op }).filter(([, v]) => v !== undefined && v !== ''),
+      Object.entries({ pool: err.pool, namespace: err.namespace, name: err.image, snapshot: err.snapshot, op: err.op }).filter(([, v]) => v !== undefined && v !== ''),
     );
     return failure(code, reason, err.message, { cephCode: err.code, ...scope, ...err.details });
   }
