@@ -6,10 +6,21 @@
 import type { FunctionModule } from './context';
 
 const HANDLERS: Record<string, () => unknown> = {
+  'clone-image': () => require('../../functions/clone-image/handler'),
   'create-image': () => require('../../functions/create-image/handler'),
+  'create-snapshot': () => require('../../functions/create-snapshot/handler'),
   'delete-image': () => require('../../functions/delete-image/handler'),
+  'delete-snapshot': () => require('../../functions/delete-snapshot/handler'),
+  'flatten-image': () => require('../../functions/flatten-image/handler'),
+  'get-image': () => require('../../functions/get-image/handler'),
   'list-images': () => require('../../functions/list-images/handler'),
   'list-pools': () => require('../../functions/list-pools/handler'),
+  'list-snapshots': () => require('../../functions/list-snapshots/handler'),
+  'list-trash': () => require('../../functions/list-trash/handler'),
+  'purge-trash': () => require('../../functions/purge-trash/handler'),
+  'resize-image': () => require('../../functions/resize-image/handler'),
+  'restore-image': () => require('../../functions/restore-image/handler'),
+  'rollback-image': () => require('../../functions/rollback-image/handler'),
 };
 
 export function functionNames(): string[] {

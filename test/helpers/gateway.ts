@@ -12,7 +12,7 @@ import { sandboxConfig } from './ceph';
 
 export interface TestGateway extends Booted {
   url: string;
-  /** Every log record the gateway wrote at info level and above, parsed. */
+  /** Every log record the gateway wrote at info level and above (LOG_LEVEL in env lowers it), parsed. */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
@@ -27,7 +27,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = {}, loadConfig: () =
   const booted = await boot({
     name: 'test-gateway',
     settings,
-    logger: pino({ level: 'info' }, sink),
+    logger: pino({ level: env.LOG_LEVEL ?? 'info' }, sink),
     loadConfig,
     host: '127.0.0.1',
     handleSignals: false,

@@ -1,0 +1,40 @@
+/**
+ * flatten-image: POST with pool, namespace, name → 200 Image with parent
+ * null: the clone's data is copied up from its parent, so the parent's
+ * snapshot can then be deleted. An image without a parent is unchanged.
+ * Flattening a large image takes a while: call it asynchronously.
+ */
+import type { CephClient, ImageSpec } from '../../shared/ceph/client';
+import { imageDetailResource, imagePath } from '../../shared/resources';
+import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { Params } from '../../shared/runtime/params';
+import { logProgress } from '../../shared/runtime/progress';
+import { SingleFlight } from '../../shared/runtime/single-flight';
+import type { Logger } from 'pino';
+
+export const methods = ['POST'] as const;
+
+/** The parameters it takes, in the query string or the body; any other is refused (400). */
+export const parameters = ['pool', 'namespace', 'name'] as const;
+
+/** As a CloudEvent: takes rbd.image.flatten, replies rbd.image.flattened (or rbd.error). */
+export const events = { accepts: 'rbd.image.flatten', replies: 'rbd.image.flattened' };
+
+/** Flattens of one image in flight here share the work; the joiners find it flat, as a repeat would. */
+const flattens = new SingleFlight<boolean>();
+
+export default async function flattenImage(event: FunctionEvent, context: FunctionContext) {
+  const spec = new Params(event).image('name', context.settings.allowedPools);
+  const ceph = await context.ceph();
+  const { value: flattened, joined } = await flattens.run(JSON.stringify([spec.pool, spec.namespace, spec.name]), () => flatten(ceph, spec, context.log));
+  if (flattened && !joined) context.changed();
+  return imageDetailResource(await ceph.statImage(spec));
+}
+
+/** True when it flattened the image, false when it had no parent. */
+async function flatten(ceph: CephClient, spec: Required<ImageSpec>, log: Logger): Promise<boolean> {
+  const { parent } = await ceph.statImage(spec);
+  if (parent === null) return false;
+  await ceph.flattenImage(spec, { onProgress: logProgress(log, 'flatten', imagePath(spec)) });
+  return true;
+}

@@ -1,0 +1,51 @@
+/**
+ * restore-image: POST with pool, namespace, id, name → 200 Image, back from
+ * the pool's trash under its old name or the name given. Unknown id → 404;
+ * the name taken → 409 AlreadyExists.
+ */
+import { CephError } from '../../shared/errors';
+import { imageDetailResource, imagePath } from '../../shared/resources';
+import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { Params, checkPoolAllowed } from '../../shared/runtime/params';
+import { HttpError } from '../../shared/runtime/status';
+
+export const methods = ['POST'] as const;
+
+/** The parameters it takes, in the query string or the body; any other is refused (400). */
+export const parameters = ['pool', 'namespace', 'id', 'name'] as const;
+
+/** As a CloudEvent: takes rbd.image.restore, replies rbd.image.restored (or rbd.error). */
+export const events = { accepts: 'rbd.image.restore', replies: 'rbd.image.restored' };
+
+export default async function restoreImage(event: FunctionEvent, context: FunctionContext) {
+  const params = new Params(event);
+  const pool = params.name('pool');
+  const namespace = params.namespace();
+  const id = params.trashId('id');
+  const newName = params.has('name') ? params.name('name') : undefined;
+  checkPoolAllowed(context.settings.allowedPools, pool);
+
+  const ceph = await context.ceph();
+  const entry = (await ceph.listTrash(pool, namespace)).find((e) => e.id === id);
+  if (!entry) {
+    throw new HttpError(404, 'NotFound', `No image with id "${id}" in the trash of ${imagePath({ pool, namespace, name: '' })}; list-trash shows what is there.`, {
+      pool,
+      namespace,
+      id,
+    });
+  }
+  const spec = { pool, namespace, name: newName ?? entry.name };
+  try {
+    await ceph.restoreTrash(pool, namespace, id, spec.name);
+  } catch (err) {
+    if (err instanceof CephError && err.code === 'EEXIST') {
+      throw new HttpError(409, 'AlreadyExists', `Image "${imagePath(spec)}" already exists. Restore under another name (name=...), or delete the existing image first.`, {
+        ...spec,
+        id,
+      });
+    }
+    throw err;
+  }
+  context.changed();
+  return imageDetailResource(await ceph.statImage(spec));
+}

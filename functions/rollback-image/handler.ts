@@ -1,0 +1,33 @@
+/**
+ * rollback-image: POST with pool, namespace, name, snapshot → 200 Image as
+ * restored, size included. Watchers → 409 InUse (a mapped filesystem must
+ * not have its blocks rewritten under it); a missing snapshot → 404.
+ * Rolling back a large image takes a while: call it asynchronously.
+ */
+import { imageDetailResource, snapshotPath } from '../../shared/resources';
+import { inUse } from '../../shared/runtime/conflicts';
+import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { snapshotOf } from '../../shared/runtime/lookup';
+import { Params } from '../../shared/runtime/params';
+import { logProgress } from '../../shared/runtime/progress';
+
+export const methods = ['POST'] as const;
+
+/** The parameters it takes, in the query string or the body; any other is refused (400). */
+export const parameters = ['pool', 'namespace', 'name', 'snapshot'] as const;
+
+/** As a CloudEvent: takes rbd.image.rollback, replies rbd.image.rolledback (or rbd.error). */
+export const events = { accepts: 'rbd.image.rollback', replies: 'rbd.image.rolledback' };
+
+export default async function rollbackImage(event: FunctionEvent, context: FunctionContext) {
+  const params = new Params(event);
+  const spec = params.image('name', context.settings.allowedPools);
+  const snapshot = params.name('snapshot');
+
+  const ceph = await context.ceph();
+  const [info] = await Promise.all([ceph.statImage(spec), snapshotOf(ceph, spec, snapshot)]);
+  if (info.watchers.length > 0) throw inUse(spec, info.watchers.map((w) => w.address), "can't be rolled back while it is in use");
+  await ceph.rollbackImage(spec, snapshot, { onProgress: logProgress(context.log, 'rollback', snapshotPath(spec, snapshot)) });
+  context.changed();
+  return imageDetailResource(await ceph.statImage(spec));
+}
