@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import net from 'node:net';
 import { rbd } from '../helpers/ceph';
 import { startGateway, type TestGateway } from '../helpers/gateway';
+import { functionNames } from '../../shared/runtime/functions';
 
 const TOKEN = 'hostile-suite-token-0123456789abcdef';
 const RUNS = 1200;
@@ -29,7 +30,7 @@ interface Hostile {
 
 const json = (value: unknown) => JSON.stringify(value);
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-const FUNCTIONS = ['list-pools', 'list-images', 'create-image', 'delete-image'] as const;
+const FUNCTIONS = functionNames();
 
 // Names no pool or image here has: invalid ones (400), or valid and absent (404).
 const badName = fc.oneof(
@@ -79,6 +80,31 @@ const badParams = fc.oneof(
   fc.tuple(fc.constantFrom(...FUNCTIONS), fc.constantFrom('namespace', 'dataPool'), badName).map(([f, key, value]) =>
     request(`${f} ${key}`, 'POST', fn(f), { pool: 'rbd', name: 'hostile-never', size: 'bad', [key]: value }),
   ),
+  // The lifecycle functions: every request names an absent image, or has a bad parameter, or both.
+  fc.tuple(anyName, badBool).map(([name, usage]) => request('get-image usage', 'POST', fn('get-image'), { pool: 'rbd', name, usage })),
+  anyName.map((name) => request('get-image name', 'GET', `${fn('get-image')}?pool=rbd&name=${encode(name)}`)),
+  fc.tuple(anyName, badSize).map(([name, size]) => request('resize-image size', 'POST', fn('resize-image'), { pool: 'rbd', name, size })),
+  fc.tuple(anyName, badBool).map(([name, allowShrink]) => request('resize-image allowShrink', 'POST', fn('resize-image'), { pool: 'rbd', name, size: 1024, allowShrink })),
+  fc.tuple(anyName, anyName, fc.constantFrom('create-snapshot', 'delete-snapshot')).map(([image, snapshot, f]) => request(`${f} names`, 'POST', fn(f), { pool: 'rbd', image, snapshot })),
+  fc.tuple(absentName, badName).map(([image, snapshot]) => request('create-snapshot snapshot', 'POST', fn('create-snapshot'), { pool: 'rbd', image, snapshot, protect: true })),
+  fc.tuple(anyName, badBool).map(([image, protect]) => request('create-snapshot protect', 'POST', fn('create-snapshot'), { pool: 'rbd', image, snapshot: 's', protect })),
+  fc.tuple(anyName, badBool).map(([image, unprotect]) => request('delete-snapshot unprotect', 'DELETE', `${fn('delete-snapshot')}?pool=rbd&image=${encode(image)}&snapshot=s&unprotect=${encode(String(unprotect))}`)),
+  anyName.map((image) => request('list-snapshots image', 'GET', `${fn('list-snapshots')}?pool=rbd&image=${encode(image)}`)),
+  fc.tuple(anyName, anyName).map(([name, snapshot]) => request('rollback-image names', 'POST', fn('rollback-image'), { pool: 'rbd', name, snapshot })),
+  fc.tuple(anyName, anyName, anyName).map(([image, snapshot, name]) => request('clone-image names', 'POST', fn('clone-image'), { pool: 'rbd', image, snapshot, name })),
+  fc.tuple(anyName, fc.constantFrom('targetPool', 'targetNamespace'), badName).map(([image, key, value]) =>
+    request(`clone-image ${key}`, 'POST', fn('clone-image'), { pool: 'rbd', image, snapshot: 's', name: 'hostile-never', [key]: value }),
+  ),
+  fc.tuple(absentName, fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constant(['no-such-feature']))).map(([image, features]) =>
+    request('clone-image features', 'POST', fn('clone-image'), { pool: 'rbd', image, snapshot: 's', name: 'hostile-never', features }),
+  ),
+  anyName.map((name) => request('flatten-image name', 'POST', fn('flatten-image'), { pool: 'rbd', name })),
+  fc.tuple(anyName, fc.constantFrom('list-trash', 'purge-trash')).map(([pool, f]) => request(`${f} pool`, 'POST', fn(f), { pool })),
+  badBool.map((expiredOnly) => request('purge-trash expiredOnly', 'POST', fn('purge-trash'), { pool: 'rbd', expiredOnly })),
+  fc
+    .oneof(fc.constantFrom('', 'ABC', 'x', '../x', 'a'.repeat(65), 0, null, true, [], {}), fc.stringMatching(/^[0-9a-f]{1,64}$/).map((id) => `hostile${id}`), fc.stringMatching(/^[0-9a-f]{1,32}$/))
+    .map((id) => request('restore-image id', 'POST', fn('restore-image'), { pool: 'rbd', id })),
+  fc.tuple(fc.stringMatching(/^[0-9a-f]{1,32}$/), badName).map(([id, name]) => request('restore-image name', 'POST', fn('restore-image'), { pool: 'rbd', id, name })),
   fc.tuple(fc.constantFrom('features', 'objectSize', 'stripeUnit', 'stripeCount'), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constant(['no-such-feature']))).map(
     ([key, value]) => request(`create-image ${key}`, 'POST', fn('create-image'), { pool: 'rbd', name: 'hostile-never', size: -1, [key]: value }),
   ),
@@ -121,7 +147,7 @@ const badEnvelope = fc.oneof(
   ).map(([f, authorization]) =>
     request('token', 'POST', fn(f), { pool: 'rbd', name: 'hostile-never', size: '1Mi' }, { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' }),
   ),
-  fc.string({ maxLength: 30 }).filter((s) => !/^(list-pools|list-images|create-image|delete-image)$/.test(s)).map((f) => request('unknown function', 'POST', `/function/${encode(f)}x`, {})),
+  fc.string({ maxLength: 30 }).filter((s) => !FUNCTIONS.includes(`${s}x`)).map((f) => request('unknown function', 'POST', `/function/${encode(f)}x`, {})),
   fc.tuple(
     fc.constantFrom('create-image', 'delete-image'),
     fc.oneof(
@@ -154,7 +180,8 @@ async function send(req: Hostile): Promise<{ status: number; body: unknown }> {
 }
 
 test(`${RUNS} generated hostile requests: each a 4xx with a Status, no 5xx, the process up, the pools unchanged`, async () => {
-  const pools = () => ['rbd'].map((p) => rbd('ls', '-l', '--format', 'json', p)).join('\n');
+  // Images with their snapshots, and the trash: nothing may change.
+  const pools = () => ['rbd'].map((p) => rbd('ls', '-l', '--format', 'json', p) + rbd('trash', 'ls', '--format', 'json', p)).join('\n');
   const before = pools();
   const kinds = new Map<string, number>();
   const statuses = new Map<number, number>();
@@ -173,7 +200,7 @@ test(`${RUNS} generated hostile requests: each a 4xx with a Status, no 5xx, the 
   expect((await fetch(`${gw.url}/_/ready`)).status).toBe(200);
   expect(pools()).toBe(before);
   // Every kind of hostility was tried, and what it drew.
-  expect(kinds.size).toBeGreaterThanOrEqual(20);
+  expect(kinds.size).toBeGreaterThanOrEqual(40);
   process.stderr.write(`hostile input: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}\n`);
 }, 300_000);
 

@@ -1,7 +1,7 @@
 /**
- * Mixed load with no loss: 2,000 creates, deletes and listings at
- * concurrency 32 over random names, through one gateway, in a namespace of
- * their own. Operations on one name never overlap (same-name races are
+ * Mixed load with no loss: 2,000 creates, deletes, resizes, snapshot creates
+ * and deletes, gets and listings at concurrency 32 over random names, through
+ * one gateway, in a namespace of their own. Operations on one name never overlap (same-name races are
  * races.test.ts's), so each name's answers form a history, and the rbd CLI's
  * view at the end must be exactly what the answers reported.
  */
@@ -18,7 +18,11 @@ const POOL = 'rbd';
 interface NameState {
   /** What the answers so far say: the image exists (after a 201/200 create) or not. */
   exists: boolean;
+  /** The size it is created with, and the size the answers say it has now (resizes grow it). */
+  createSize: number;
   size: number;
+  /** Its snapshots, as the answers report them. */
+  snapshots: Set<string>;
   busy: boolean;
   /** Bumped when an operation starts and when it ends, to spot quiet names. */
   version: number;
@@ -35,7 +39,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   const left = rbd('ls', `${POOL}/${namespace}`).split('\n').filter(Boolean);
-  for (let i = 0; i < left.length; i += 16) await Promise.all(left.slice(i, i + 16).map((name) => rbdAsync('rm', '--no-progress', `${POOL}/${namespace}/${name}`)));
+  const removeAll = async (name: string) => {
+    await rbdAsync('snap', 'purge', '--no-progress', `${POOL}/${namespace}/${name}`);
+    await rbdAsync('rm', '--no-progress', `${POOL}/${namespace}/${name}`);
+  };
+  for (let i = 0; i < left.length; i += 16) await Promise.all(left.slice(i, i + 16).map(removeAll));
   rbd('namespace', 'remove', `${POOL}/${namespace}`);
 });
 
@@ -48,9 +56,12 @@ function randomName(): string {
   return name;
 }
 
-test(`${OPERATIONS} creates, deletes and listings at concurrency ${CONCURRENCY}: no 5xx, nothing lost, nothing unreported`, async () => {
+test(`${OPERATIONS} creates, deletes, resizes, snapshots, gets and listings at concurrency ${CONCURRENCY}: no 5xx, nothing lost, nothing unreported`, async () => {
   const states = new Map<string, NameState>();
-  while (states.size < NAMES) states.set(randomName(), { exists: false, size: (1 + randomInt(64)) * MiB, busy: false, version: 0 });
+  while (states.size < NAMES) {
+    const size = (1 + randomInt(64)) * MiB;
+    states.set(randomName(), { exists: false, createSize: size, size, snapshots: new Set(), busy: false, version: 0 });
+  }
   const names = [...states.keys()];
   const statuses: Record<string, number> = {};
   const unexpected: string[] = [];
@@ -60,20 +71,54 @@ test(`${OPERATIONS} creates, deletes and listings at concurrency ${CONCURRENCY}:
   };
   const body = (name: string, extra: object = {}) => ({ pool: POOL, namespace, name, ...extra });
 
+  const wrong = (what: string, state: NameState, answer: { status: number; body: unknown }) =>
+    unexpected.push(`${what} (exists: ${state.exists}, size ${state.size}, snapshots ${[...state.snapshots]}) answered ${answer.status} ${JSON.stringify(answer.body)}`);
+
   async function create(name: string, state: NameState): Promise<void> {
-    const answer = await call(`${gw.url}/function/create-image`, { body: body(name, { size: state.size }) });
+    const answer = await call(`${gw.url}/function/create-image`, { body: body(name, { size: state.createSize }) });
     count('create', answer.status);
-    if (answer.status === 201 && !state.exists) state.exists = true;
-    else if (answer.status === 200 && state.exists) {
+    if (answer.status === 201 && !state.exists) {
+      state.exists = true;
+      state.size = state.createSize;
+      state.snapshots.clear();
+    } else if (answer.status === 200 && state.exists && state.size === state.createSize) {
       if (answer.body.size !== state.size) unexpected.push(`create ${name} answered 200 with size ${answer.body.size}, not ${state.size}`);
-    } else unexpected.push(`create ${name} (exists: ${state.exists}) answered ${answer.status} ${JSON.stringify(answer.body)}`);
+    } else if (!(answer.status === 409 && state.exists && state.size !== state.createSize)) wrong(`create ${name}`, state, answer);
   }
 
   async function remove(name: string, state: NameState): Promise<void> {
     const answer = await call(`${gw.url}/function/delete-image`, { body: body(name) });
     count('delete', answer.status);
-    if ((answer.status === 200 && state.exists) || (answer.status === 404 && !state.exists)) state.exists = false;
-    else unexpected.push(`delete ${name} (exists: ${state.exists}) answered ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status === 409 && answer.body.reason === 'HasSnapshots' && state.snapshots.size > 0) return;
+    if ((answer.status === 200 && state.exists && state.snapshots.size === 0) || (answer.status === 404 && !state.exists)) state.exists = false;
+    else wrong(`delete ${name}`, state, answer);
+  }
+
+  async function resize(name: string, state: NameState): Promise<void> {
+    const size = state.size + randomInt(2) * MiB; // grow by 1 MiB, or the same size
+    const answer = await call(`${gw.url}/function/resize-image`, { body: body(name, { size }) });
+    count('resize', answer.status);
+    if (answer.status === 200 && state.exists && answer.body.size === size) state.size = size;
+    else if (!(answer.status === 404 && !state.exists)) wrong(`resize ${name} to ${size}`, state, answer);
+  }
+
+  async function snapshot(name: string, state: NameState, op: 'create-snapshot' | 'delete-snapshot'): Promise<void> {
+    const snap = `s${randomInt(3)}`;
+    const answer = await call(`${gw.url}/function/${op}`, { body: { pool: POOL, namespace, image: name, snapshot: snap } });
+    count(op, answer.status);
+    const had = state.exists && state.snapshots.has(snap);
+    if (op === 'create-snapshot' && state.exists && answer.status === (had ? 200 : 201) && (had || answer.body.size === state.size)) state.snapshots.add(snap);
+    else if (op === 'delete-snapshot' && answer.status === (had ? 200 : 404)) state.snapshots.delete(snap);
+    else if (!(answer.status === 404 && !state.exists)) wrong(`${op} ${name}@${snap}`, state, answer);
+  }
+
+  async function get(name: string, state: NameState): Promise<void> {
+    const answer = await call(`${gw.url}/function/get-image`, { body: body(name) });
+    count('get', answer.status);
+    const right = state.exists
+      ? answer.status === 200 && answer.body.size === state.size && answer.body.snapshots === state.snapshots.size
+      : answer.status === 404;
+    if (!right) wrong(`get ${name}`, state, answer);
   }
 
   /** A listing must show every quiet image (no operation on it from start to end) and no quiet absent name. */
@@ -107,7 +152,12 @@ test(`${OPERATIONS} creates, deletes and listings at concurrency ${CONCURRENCY}:
       state.busy = true;
       state.version++;
       try {
-        await (roll < 60 ? create(name, state) : remove(name, state));
+        if (roll < 45) await create(name, state);
+        else if (roll < 65) await remove(name, state);
+        else if (roll < 73) await resize(name, state);
+        else if (roll < 83) await snapshot(name, state, 'create-snapshot');
+        else if (roll < 91) await snapshot(name, state, 'delete-snapshot');
+        else await get(name, state);
       } finally {
         state.busy = false;
         state.version++;
@@ -124,11 +174,13 @@ test(`${OPERATIONS} creates, deletes and listings at concurrency ${CONCURRENCY}:
   const total = Object.values(statuses).reduce((a, b) => a + b, 0);
   expect(total).toBe(OPERATIONS);
 
-  // The CLI's view: exactly the images the answers left existing, with their sizes.
-  const actual = JSON.parse(rbd('ls', '-l', '--format', 'json', `${POOL}/${namespace}`)) as { image: string; size: number }[];
+  // The CLI's view: exactly the images the answers left existing, with their sizes and snapshots.
+  const actual = JSON.parse(rbd('ls', '-l', '--format', 'json', `${POOL}/${namespace}`)) as { image: string; snapshot?: string; size: number }[];
   const expected = names.filter((n) => states.get(n)!.exists).sort();
-  expect(actual.map((i) => i.image).sort()).toEqual(expected);
-  for (const image of actual) expect(image.size).toBe(states.get(image.image)!.size);
+  expect(actual.filter((i) => !i.snapshot).map((i) => i.image).sort()).toEqual(expected);
+  for (const image of actual.filter((i) => !i.snapshot)) expect(image.size).toBe(states.get(image.image)!.size);
+  const snapshotsOf = (name: string) => actual.filter((i) => i.image === name && i.snapshot).map((i) => i.snapshot!).sort();
+  for (const name of expected) expect([name, snapshotsOf(name)]).toEqual([name, [...states.get(name)!.snapshots].sort()]);
   process.stderr.write(
     `mixed load: ${total} operations in ${seconds.toFixed(1)} s at concurrency ${CONCURRENCY} (${(total / seconds).toFixed(0)}/s): ${JSON.stringify(statuses)}; ` +
       `${expected.length} images at the end, all of them reported, none lost\n`,
