@@ -640,3 +640,39 @@ describe('snapshots as CloudEvents', () => {
     }
   });
 });
+
+describe('namespaces', () => {
+  test('every lifecycle function acts in the namespace it is given, and only there', async () => {
+    const ns = uniqueName('lns');
+    rbd('namespace', 'create', `rbd/${ns}`);
+    const name = uniqueName('nsimg');
+    rbd('create', '--size', '4M', `rbd/${ns}/${name}`);
+    rbd('create', '--size', '4M', `rbd/${name}`); // the same name in the default namespace stays untouched
+    const at = { pool: 'rbd', namespace: ns };
+    try {
+      expect((await post('get-image', { ...at, name })).body).toMatchObject({ namespace: ns, name, size: 4 * MiB });
+      expect((await post('resize-image', { ...at, name, size: '8Mi' })).body.size).toBe(8 * MiB);
+      expect((await post('create-snapshot', { ...at, image: name, snapshot: 's' })).body).toMatchObject({ namespace: ns, image: name, name: 's' });
+      expect((await post('list-snapshots', { ...at, image: name })).body.items.map((s: { name: string }) => s.name)).toEqual(['s']);
+      expect((await post('rollback-image', { ...at, name, snapshot: 's' })).status).toBe(200);
+      expect((await post('delete-snapshot', { ...at, image: name, snapshot: 's' })).status).toBe(200);
+      expect(rbdInfo(`rbd/${name}`).size).toBe(4 * MiB);
+      expect(snaps(`rbd/${name}`)).toEqual([]);
+      expect(snaps(`rbd/${ns}/${name}`)).toEqual([]);
+
+      rbd('trash', 'mv', `rbd/${ns}/${name}`);
+      const listed = (await post('list-trash', at)).body.items;
+      expect(listed.map((e: { name: string }) => e.name)).toEqual([name]);
+      expect((await post('restore-image', { ...at, id: listed[0].id })).body).toMatchObject({ namespace: ns, name });
+      expect(imagesIn(`rbd/${ns}`)).toEqual([name]);
+      rbd('trash', 'mv', `rbd/${ns}/${name}`);
+      expect((await post('purge-trash', at)).body.purged).toEqual([listed[0].id]);
+      expect(trash(`rbd/${ns}`)).toEqual([]);
+      expect(imagesIn('rbd')).toContain(name);
+      expectStatus((await post('list-snapshots', { pool: 'rbd', namespace: uniqueName('nons'), image: name })).body, 404, 'NotFound');
+    } finally {
+      cleanup(`rbd/${ns}/${name}`, `rbd/${name}`);
+      rbd('namespace', 'remove', `rbd/${ns}`);
+    }
+  });
+});

@@ -90,6 +90,10 @@ test('the pool allowlist holds against encoded names, namespaces, query/body tri
   ceph('osd', 'pool', 'create', secret, '4');
   rbd('pool', 'init', secret);
   rbd('create', '--size', '1M', `${secret}/kept`);
+  rbd('snap', 'create', `${secret}/kept@s`);
+  rbd('create', '--size', '1M', `${secret}/gone`);
+  rbd('trash', 'mv', `${secret}/gone`);
+  const trashId = (JSON.parse(rbd('trash', 'ls', '--format', 'json', secret)) as { id: string }[])[0]!.id;
   const objects = () => execFileSync('rados', ['-c', process.env.CEPH_CONF!, '-p', secret, 'ls', '--all'], { encoding: 'utf8' }).split('\n').sort().join('\n');
   const before = objects();
   const gw = await startGateway({ RBD_POOLS: 'rbd' });
@@ -110,6 +114,19 @@ test('the pool allowlist holds against encoded names, namespaces, query/body tri
       [`/function/delete-image?pool=${secret}&name=kept`, { method: 'DELETE' }],
       [`/function/delete-image?pool=${encoded}&name=kept`, { method: 'DELETE' }],
       ['/function/delete-image', { body: { pool: secret, name: 'kept', trash: true } }],
+      [`/function/get-image?pool=${secret}&name=kept`, {}],
+      ['/function/resize-image', { body: { pool: secret, name: 'kept', size: '2Mi' } }],
+      ['/function/create-snapshot', { body: { pool: secret, image: 'kept', snapshot: 't' } }],
+      [`/function/list-snapshots?pool=${encoded}&image=kept`, {}],
+      [`/function/delete-snapshot?pool=${secret}&image=kept&snapshot=s`, { method: 'DELETE' }],
+      ['/function/rollback-image', { body: { pool: secret, name: 'kept', snapshot: 's' } }],
+      ['/function/clone-image', { body: { pool: secret, image: 'kept', snapshot: 's', name: 'x' } }],
+      ['/function/clone-image', { body: { pool: secret, image: 'kept', snapshot: 's', name: 'x', targetPool: 'rbd' } }],
+      ['/function/clone-image', { body: { pool: 'rbd', image: 'kept', snapshot: 's', name: 'x', targetPool: secret } }],
+      ['/function/flatten-image', { body: { pool: secret, name: 'kept' } }],
+      [`/function/list-trash?pool=${secret}`, {}],
+      ['/function/restore-image', { body: { pool: secret, id: trashId } }],
+      ['/function/purge-trash', { body: { pool: secret, expiredOnly: false } }],
       [`/api/v1/pools/${secret}/images`, {}],
       [`/api/v1/pools/${encoded}/images`, {}],
       [`/api/v1/pools/${secret}/images`, { body: { name: 'x', size: '1Mi' } }],
@@ -132,6 +149,7 @@ test('the pool allowlist holds against encoded names, namespaces, query/body tri
       }
     }
     expect(rbd('ls', secret).trim()).toBe('kept');
+    expect(rbd('trash', 'ls', secret)).toContain(trashId);
     expect(objects()).toBe(before);
     expect(rbd('ls', 'rbd').split('\n')).not.toContain('x');
   } finally {
