@@ -1,7 +1,8 @@
 /**
  * restore-image: POST with pool, namespace, id, name → 200 Image, back from
  * the pool's trash under its old name or the name given. Unknown id → 404;
- * the name taken → 409 AlreadyExists.
+ * the name taken → 409 AlreadyExists; an image librbd itself moved there
+ * (a removal or migration under way) → 409 InUse.
  */
 import { CephError } from '../../shared/errors';
 import { imageDetailResource, imagePath } from '../../shared/resources';
@@ -33,6 +34,15 @@ export default async function restoreImage(event: FunctionEvent, context: Functi
       namespace,
       id,
     });
+  }
+  // The others are librbd's own work in progress (a removal, a migration, mirroring), which it finishes or undoes itself.
+  if (entry.source !== 'user' && entry.source !== 'user_parent') {
+    throw new HttpError(
+      409,
+      'InUse',
+      `Image "${entry.name}" (id ${id}) is in the trash of ${pool} because librbd moved it there (source "${entry.source}"), not a user; it can't be restored while librbd works on it.`,
+      { pool, namespace, id, source: entry.source },
+    );
   }
   const spec = { pool, namespace, name: newName ?? entry.name };
   try {

@@ -25,7 +25,7 @@ interface CliSnap {
 const snaps = (spec: string): CliSnap[] => JSON.parse(rbd('snap', 'ls', '--format', 'json', spec));
 const children = (spec: string): { pool: string; pool_namespace: string; image: string }[] => JSON.parse(rbd('children', '--format', 'json', spec));
 const trash = (pool: string): { id: string; name: string; source: string; deleted_at: string; status: string }[] =>
-  JSON.parse(rbd('trash', 'ls', '--long', '--format', 'json', pool));
+  JSON.parse(rbd('trash', 'ls', '--all', '--long', '--format', 'json', pool));
 const imagesIn = (pool: string) => rbd('ls', pool).split('\n').filter(Boolean);
 const parentOf = (spec: string) => (rbdInfo(spec) as { parent?: { pool: string; pool_namespace: string; image: string; snapshot: string } }).parent;
 
@@ -673,6 +673,30 @@ describe('namespaces', () => {
     } finally {
       cleanup(`rbd/${ns}/${name}`, `rbd/${name}`);
       rbd('namespace', 'remove', `rbd/${ns}`);
+    }
+  });
+});
+
+describe('trash entries librbd made itself', () => {
+  test('an image under migration: restore 409 InUse, purge skips it, both with the reason', async () => {
+    const source = uniqueName('msrc');
+    const target = uniqueName('mdst');
+    rbd('create', '--size', '4M', `rbd/${source}`);
+    rbd('migration', 'prepare', `rbd/${source}`, `rbd/${target}`);
+    try {
+      const entry = trash('rbd').find((e) => e.name === source)!;
+      expect(entry.source).toBe('MIGRATION');
+      const listed = (await call(fn('list-trash', '?pool=rbd'))).body.items.find((e: { id: string }) => e.id === entry.id);
+      expect(listed.source).toBe('migration');
+      const restore = await post('restore-image', { pool: 'rbd', id: entry.id });
+      expectStatus(restore.body, 409, 'InUse');
+      expect(restore.body.message).toContain('migration');
+      const purge = await post('purge-trash', { pool: 'rbd', expiredOnly: false });
+      expect(purge.body.skipped).toEqual(expect.arrayContaining([{ id: entry.id, name: source, reason: expect.stringContaining('"migration"') }]));
+      expect(trash('rbd').map((e) => e.id)).toContain(entry.id);
+    } finally {
+      rbd('migration', 'abort', '--no-progress', `rbd/${target}`);
+      cleanup(`rbd/${source}`);
     }
   });
 });
