@@ -45,6 +45,62 @@ const FUNCTION = 'dist/bundle/function.js';
 /** Bundled the same way (run.sh), so that module loading costs both the same. */
 const EXPRESS_FLOOR = 'dist/bench/bundle/express-floor.js';
 
+/**
+ * The lifecycle rows: each sample acts on an image of its own, made before the
+ * timed part (floor prefill: 1 GiB images; floor clones: PREFIX-parent with
+ * 8 MiB written and snapshot gold, and its clones), in a pool of their own.
+ */
+const LIFE_POOL = 'bench-life';
+const spec = (name: string) => encodeURIComponent(`${LIFE_POOL}/${name}`);
+const prefill = (prefix: string, count: number) => floor('prefill', conf, LIFE_POOL, prefix, String(count)).then(() => undefined);
+const clones = (count: (n: number) => number) => (prefix: string, n: number) => floor('clones', conf, LIFE_POOL, prefix, String(count(n))).then(() => undefined);
+const LIFECYCLE = [
+  {
+    op: 'resize-image',
+    fn: 'resize-image',
+    floorOp: 'resize',
+    prepare: prefill,
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, name: `${prefix}-${i}`, size: '2Gi' }),
+    dashboard: (prefix: string, i: number) => ({ method: 'PUT', path: `/api/block/image/${spec(`${prefix}-${i}`)}`, body: JSON.stringify({ size: 2 ** 31 }) }),
+    cli: (prefix: string, i: number) => ['resize', '--no-progress', '--size', '2G', `${LIFE_POOL}/${prefix}-${i}`],
+  },
+  {
+    op: 'create-snapshot',
+    fn: 'create-snapshot',
+    floorOp: 'snap_create',
+    prepare: prefill,
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, image: `${prefix}-${i}`, snapshot: 's' }),
+    dashboard: (prefix: string, i: number) => ({
+      method: 'POST',
+      path: `/api/block/image/${spec(`${prefix}-${i}`)}/snap`,
+      body: JSON.stringify({ snapshot_name: 's', mirrorImageSnapshot: false }),
+    }),
+    cli: (prefix: string, i: number) => ['snap', 'create', '--no-progress', `${LIFE_POOL}/${prefix}-${i}@s`],
+  },
+  {
+    op: 'clone-image',
+    fn: 'clone-image',
+    floorOp: 'clone',
+    prepare: clones(() => 0),
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, image: `${prefix}-parent`, snapshot: 'gold', name: `${prefix}-${i}` }),
+    dashboard: (prefix: string, i: number) => ({
+      method: 'POST',
+      path: `/api/block/image/${spec(`${prefix}-parent`)}/snap/gold/clone`,
+      body: JSON.stringify({ child_pool_name: LIFE_POOL, child_image_name: `${prefix}-${i}` }),
+    }),
+    cli: (prefix: string, i: number) => ['clone', `${LIFE_POOL}/${prefix}-parent@gold`, `${LIFE_POOL}/${prefix}-${i}`],
+  },
+  {
+    op: 'flatten-image',
+    fn: 'flatten-image',
+    floorOp: 'flatten',
+    prepare: clones((n) => n),
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, name: `${prefix}-${i}` }),
+    dashboard: (prefix: string, i: number) => ({ method: 'POST', path: `/api/block/image/${spec(`${prefix}-${i}`)}/flatten` }),
+    cli: (prefix: string, i: number) => ['flatten', '--no-progress', `${LIFE_POOL}/${prefix}-${i}`],
+  },
+];
+
 type System = 'floor' | 'floor-bare' | 'project' | 'dashboard' | 'cli' | 'express' | 'express-ceph';
 function emit(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -241,7 +297,7 @@ async function main(): Promise<void> {
 
   log('starting the function processes and the express floor');
   const fns: Record<string, Proc> = {};
-  for (const name of ['list-pools', 'list-images', 'create-image', 'delete-image']) {
+  for (const name of ['list-pools', 'list-images', 'create-image', 'delete-image', ...LIFECYCLE.map((l) => l.fn)]) {
     fns[name] = await startProcess(FUNCTION, [name]);
   }
   const express = await startProcess(EXPRESS_FLOOR, [], '/');
@@ -443,6 +499,46 @@ async function main(): Promise<void> {
       { lat: () => cliLatency(N.cli, cCreate('cl1')), thr: () => cliThroughput(cCreate('cl32'), { amount: dm }) },
       { lat: () => cliLatency(N.cli, cDelete('cl1')), thr: () => cliThroughput(cDelete('cl32'), { amount: dm }) },
     );
+  }
+
+  // the lifecycle: resize, snapshot create, clone, flatten, latency at 1 --------
+  {
+    const n = quick ? 6 : 30;
+    const rounds = quick ? 1 : 3;
+    const slice = Math.ceil(n / rounds);
+    /** A dashboard task runs on for a while when it takes over 2 s (202): the time is to its end. */
+    const dashTasksDone = async () => {
+      for (;;) {
+        const tasks = (await fetch(`${dash}/api/task`, { headers: dh() }).then((r) => r.json())) as { executing_tasks: unknown[] };
+        if (tasks.executing_tasks.length === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const dashSamples = async (count: number, make: (i: number) => Req) => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t = process.hrtime.bigint();
+        const status = await request(dash, make(i));
+        if (!ok2xx(status)) throw new Error(`dashboard ${make(i).path}: HTTP ${status}`);
+        if (status === 202) await dashTasksDone();
+        out.push(Number(process.hrtime.bigint() - t) / 1000);
+      }
+      return out;
+    };
+    for (const life of LIFECYCLE) {
+      const samples: Record<'floor' | 'project' | 'dashboard' | 'cli', number[]> = { floor: [], project: [], dashboard: [], cli: [] };
+      for (let r = 0; r < rounds; r++) {
+        log(`${life.op}, round ${r + 1} of ${rounds}: floor, project, dashboard, cli`);
+        const prefix = (system: string) => `${life.floorOp}-${system}${r}`;
+        for (const system of ['fl', 'pj', 'db', 'cl']) await life.prepare(prefix(system), slice);
+        samples.floor.push(...(await floorSamples(conf, life.floorOp, String(slice), LIFE_POOL, prefix('fl'))));
+        const fn = fns[life.fn]!;
+        samples.project.push(...(await httpSamples(fn.base, slice, (i) => ({ method: 'POST', path: '/', body: JSON.stringify(life.project(prefix('pj'), i)) }), ok2xx)));
+        samples.dashboard.push(...(await dashSamples(slice, (i) => ({ ...life.dashboard(prefix('db'), i), headers: dh() }))));
+        for (let i = 0; i < slice; i++) samples.cli.push(await cliOnce(['rbd', '-c', conf, ...life.cli(prefix('cl'), i)]));
+      }
+      for (const [system, values] of Object.entries(samples)) emit({ op: life.op, system, latency: summary(values), throughput: { skipped: 'latency only' } });
+    }
   }
 
   // function process: cold start, RSS idle and loaded -------------------------

@@ -10,6 +10,7 @@
  *   floor throughput CONF OP CONCURRENCY SECONDS [ARGS]
  *   floor prefill    CONF POOL PREFIX COUNT [THREADS]
  *   floor purge      CONF POOL PREFIX [THREADS]
+ *   floor clones     CONF POOL PREFIX COUNT
  *
  * OP [ARGS]                          library calls (function)
  *   list_pools                       rados_mon_command "osd pool ls detail"
@@ -29,6 +30,8 @@
  *   create_stat POOL PREFIX [COUNT]  create, then stat (create-image before
  *                                    Describe, and its fallback)
  *   delete POOL PREFIX [COUNT]       rbd_remove (delete-image, trash=false)
+ *   resize | snap_create | clone | flatten POOL PREFIX   the lifecycle
+ *                                    functions, latency only (see below)
  *
  * "stat" is StatImageWorker: rbd_open_read_only, rbd_stat, features, stripe
  * unit/count, data pool id, id, create timestamp, snapshot list, watcher list,
@@ -301,6 +304,15 @@ static int stat_image(rados_ioctx_t io, const char *name, const char **what) {
     goto out;
   }
   (void)rbd_get_data_pool_id(image);
+  rbd_linked_image_spec_t parent;
+  rbd_snap_spec_t parent_snap;
+  if ((r = rbd_get_parent(image, &parent, &parent_snap)) == 0) {
+    rbd_linked_image_spec_cleanup(&parent);
+    rbd_snap_spec_cleanup(&parent_snap);
+  } else if (r != -ENOENT) {
+    *what = "rbd_get_parent";
+    goto out;
+  }
   if ((r = rbd_get_id(image, id, sizeof(id))) < 0) {
     *what = "rbd_get_id";
     goto out;
@@ -588,7 +600,156 @@ static int op_delete(struct caller *c, long index, const char **what) {
   return remove_image(name, what);
 }
 
-enum images { USES_NONE, MAKES_IMAGE, TAKES_IMAGE };
+/* ---- the lifecycle functions (functions/<name>/handler.ts, call for call) ----
+ * resize: resize-image's stat, rbd_open + rbd_resize2 to 2 GiB, stat.
+ * snap_create: create-snapshot's rbd_open + rbd_snap_create2 "s", then its
+ *   answer read as list-snapshots reads it (native/src/snapshots.cc).
+ * clone: clone-image's lookup of the child (ENOENT), the parent's snapshot
+ *   list, rados_get_min_compatible_client, rbd_clone3 of PREFIX-parent@gold
+ *   (clone format from the cluster), stat of the clone.
+ * flatten: flatten-image's stat, rbd_open + rbd_flatten_with_progress, stat.
+ * Their images come from prefill (resize, snap_create) or `clones`, which
+ * makes PREFIX-parent (64 MiB, 8 MiB written, snapshot gold) and PREFIX-0 ..
+ * PREFIX-(COUNT-1) cloned from it. */
+
+static int no_progress(uint64_t done, uint64_t total, void *arg) {
+  (void)done, (void)total, (void)arg;
+  return 0;
+}
+
+static int open_rw(const char *name, rbd_image_t *image, const char **what) {
+  int r = rbd_open(op_pool->io, name, image, NULL);
+  if (r < 0) *what = "rbd_open";
+  return r;
+}
+
+/* native/src/snapshots.cc ListSnapshotsWorker: user snapshots with their
+ * timestamps, protection and children. */
+static int list_snapshots(const char *name, const char **what) {
+  rbd_image_t image;
+  int r = rbd_open_read_only(op_pool->io, name, &image, NULL);
+  if (r < 0) return *what = "rbd_open_read_only", r;
+  int max = 16;
+  rbd_snap_info_t *snaps = xmalloc(sizeof(*snaps) * max);
+  while ((r = rbd_snap_list(image, snaps, &max)) == -ERANGE) snaps = xrealloc(snaps, sizeof(*snaps) * max);
+  if (r < 0) *what = "rbd_snap_list";
+  for (int i = 0; r >= 0 && i < max && snaps[i].name; i++) {
+    rbd_snap_namespace_type_t type;
+    struct timespec ts;
+    int is_protected;
+    if ((r = rbd_snap_get_namespace_type(image, snaps[i].id, &type)) < 0) *what = "rbd_snap_get_namespace_type";
+    if (r >= 0 && type != RBD_SNAP_NAMESPACE_TYPE_USER) continue;
+    size_t n_children = 8;
+    rbd_linked_image_spec_t *children = xmalloc(sizeof(*children) * n_children);
+    if (r >= 0 && (r = rbd_snap_get_timestamp(image, snaps[i].id, &ts)) < 0) *what = "rbd_snap_get_timestamp";
+    if (r >= 0 && (r = rbd_snap_is_protected(image, snaps[i].name, &is_protected)) < 0) *what = "rbd_snap_is_protected";
+    if (r >= 0 && (r = rbd_snap_set_by_id(image, snaps[i].id)) < 0) *what = "rbd_snap_set_by_id";
+    while (r >= 0 && (r = rbd_list_children3(image, children, &n_children)) == -ERANGE)
+      children = xrealloc(children, sizeof(*children) * n_children), r = 0;
+    if (r < 0) *what = "rbd_list_children3";
+    else rbd_linked_image_spec_list_cleanup(children, n_children);
+    free(children);
+  }
+  if (max > 0 && r != -ERANGE) rbd_snap_list_end(snaps);
+  free(snaps);
+  rbd_close(image);
+  return r < 0 ? r : 0;
+}
+
+static int op_resize(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN];
+  image_name(name, sizeof(name), index);
+  rbd_image_t image;
+  int r = stat_image(op_pool->io, name, what);
+  if (r < 0 || (r = open_rw(name, &image, what)) < 0) return r;
+  r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL);
+  rbd_close(image);
+  if (r < 0) return *what = "rbd_resize2", r;
+  return stat_image(op_pool->io, name, what);
+}
+
+static int op_snap_create(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN];
+  image_name(name, sizeof(name), index);
+  rbd_image_t image;
+  int r = open_rw(name, &image, what);
+  if (r < 0) return r;
+  r = rbd_snap_create2(image, "s", 0, no_progress, NULL);
+  rbd_close(image);
+  if (r < 0) return *what = "rbd_snap_create2", r;
+  return list_snapshots(name, what);
+}
+
+/* rbd_clone3 of PREFIX-parent@gold as name, default features, in clone format (1 or 2). */
+static int clone_parent(const char *name, int clone_format) {
+  char parent[NAME_MAX_LEN];
+  snprintf(parent, sizeof(parent), "%s-parent", prefix);
+  rbd_image_options_t opts;
+  rbd_image_options_create(&opts);
+  int r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FORMAT, 2);
+  if (r == 0) r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_CLONE_FORMAT, clone_format);
+  if (r == 0) r = rbd_clone3(op_pool->io, parent, "gold", op_pool->io, name, opts);
+  rbd_image_options_destroy(opts);
+  return r;
+}
+
+static int op_clone(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN], parent[NAME_MAX_LEN];
+  image_name(name, sizeof(name), index);
+  snprintf(parent, sizeof(parent), "%s-parent", prefix);
+  int r = stat_image(op_pool->io, name, what);
+  if (r != -ENOENT) return r < 0 ? r : (*what = "clone target exists", -EEXIST);
+  if ((r = list_snapshots(parent, what)) < 0) return r;
+  int8_t min_compat, require_min_compat;
+  if ((r = rados_get_min_compatible_client(cluster, &min_compat, &require_min_compat)) < 0)
+    return *what = "rados_get_min_compatible_client", r;
+  if ((r = clone_parent(name, require_min_compat >= 13 ? 2 : 1)) < 0) return *what = "rbd_clone3", r;
+  return stat_image(op_pool->io, name, what);
+}
+
+static int op_flatten(struct caller *c, long index, const char **what) {
+  (void)c;
+  char name[NAME_MAX_LEN];
+  image_name(name, sizeof(name), index);
+  rbd_image_t image;
+  int r = stat_image(op_pool->io, name, what);
+  if (r < 0 || (r = open_rw(name, &image, what)) < 0) return r;
+  r = rbd_flatten_with_progress(image, no_progress, NULL);
+  rbd_close(image);
+  if (r < 0) return *what = "rbd_flatten_with_progress", r;
+  return stat_image(op_pool->io, name, what);
+}
+
+/* `clones`: the parent, then COUNT clones of it, over the one connection. */
+static void run_clones(long count) {
+  char parent[NAME_MAX_LEN], name[NAME_MAX_LEN];
+  const char *what = "rbd_create4";
+  snprintf(parent, sizeof(parent), "%s-parent", prefix);
+  rbd_image_t image;
+  int r = rbd_create(op_pool->io, parent, 64 << 20, &(int){22});
+  if (r == 0 && (r = open_rw(parent, &image, &what)) == 0) {
+    static char data[1 << 20];
+    memset(data, 0x5a, sizeof(data));
+    for (int mib = 0; r >= 0 && mib < 8; mib++) {
+      ssize_t w = rbd_write(image, (uint64_t)mib << 20, sizeof(data), data);
+      if (w < 0) r = (int)w, what = "rbd_write";
+    }
+    if (r >= 0 && (r = rbd_snap_create2(image, "gold", 0, no_progress, NULL)) < 0) what = "rbd_snap_create2";
+    rbd_close(image);
+  }
+  if (r < 0) die(what, r);
+  double t0 = now_us();
+  for (long i = 0; i < count; i++) {
+    image_name(name, sizeof(name), i);
+    if ((r = clone_parent(name, 2)) < 0) die("rbd_clone3", r);
+  }
+  printf("{\"tool\":\"floor\",\"op\":\"clones\",\"count\":%ld,\"seconds\":%.3f}\n", count, (now_us() - t0) / 1e6);
+}
+
+enum images { USES_NONE, MAKES_IMAGE, TAKES_IMAGE, TAKES_CLONE };
 
 static const struct op {
   const char *name;
@@ -603,6 +764,10 @@ static const struct op {
     {"create_stat", op_create_stat, 2, 1, MAKES_IMAGE},
     {"create_describe", op_create_describe, 2, 1, MAKES_IMAGE},
     {"delete", op_delete, 2, 1, TAKES_IMAGE},
+    {"resize", op_resize, 2, 0, TAKES_IMAGE},
+    {"snap_create", op_snap_create, 2, 0, TAKES_IMAGE},
+    {"clone", op_clone, 2, 0, MAKES_IMAGE},
+    {"flatten", op_flatten, 2, 0, TAKES_CLONE},
 };
 
 /* A warm-up run of op on the warm-up name for j: images it needs are made
@@ -615,10 +780,12 @@ static double warm_up(const struct op *op, struct caller *c, int j) {
   image_name(name, sizeof(name), index);
   int r;
   if (op->images == TAKES_IMAGE && (r = create_image(name, &what)) < 0) die(what, r);
+  if (op->images == TAKES_CLONE && (r = clone_parent(name, 2)) < 0) die("rbd_clone3", r);
   double t0 = now_us();
   if ((r = op->run(c, index, &what)) < 0) die(what, r);
   double took = now_us() - t0;
   if (op->images == MAKES_IMAGE && (r = remove_image(name, &what)) < 0) die(what, r);
+  /* The lifecycle ops' warm-up images stay: the bench pool is thrown away. */
   return took;
 }
 
@@ -875,9 +1042,11 @@ static void usage(void) {
           "       floor throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
           "       floor prefill    CONF POOL PREFIX COUNT [THREADS]\n"
           "       floor purge      CONF POOL PREFIX [THREADS]\n"
+          "       floor clones     CONF POOL PREFIX COUNT\n"
           "OP [ARGS]: list_pools | list_images POOL | list_images_detail POOL [LIMIT]\n"
           "         | create POOL PREFIX [COUNT] | create_stat POOL PREFIX [COUNT]\n"
           "         | create_describe POOL PREFIX [COUNT] | delete POOL PREFIX [COUNT]\n"
+          "         | resize POOL PREFIX | snap_create POOL PREFIX | clone POOL PREFIX | flatten POOL PREFIX\n"
           "SECONDS 0: run until COUNT is done (create*, delete)\n"
           "env: CEPH_ID CEPH_KEYRING CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS,\n"
           "     FLOOR_STAT_THREADS (16) FLOOR_STAT_SHARED (0) FLOOR_SAMPLES (0)\n");
@@ -905,6 +1074,17 @@ int main(int argc, char **argv) {
   conf_path = argv[2];
   int stat_threads = (int)positive(env_or("FLOOR_STAT_THREADS", "16"), "FLOOR_STAT_THREADS");
 
+  if (strcmp(mode, "clones") == 0) {
+    if (argc != 6) usage();
+    op_pool_name = argv[3];
+    prefix = argv[4];
+    cluster = do_connect();
+    open_op_pool();
+    run_clones(strcmp(argv[5], "0") == 0 ? 0 : positive(argv[5], "COUNT")); /* 0: the parent alone, for `clone` */
+    drop_pools();
+    rados_shutdown(cluster);
+    return 0;
+  }
   if (strcmp(mode, "prefill") == 0 || strcmp(mode, "purge") == 0) {
     bool fill = strcmp(mode, "prefill") == 0;
     if (argc < (fill ? 6 : 5) || argc > (fill ? 7 : 6)) usage();

@@ -164,6 +164,14 @@ for (const op of ['create-image', 'delete-image']) {
     met: p !== undefined && d !== undefined && c !== undefined ? p < d && p < c : undefined,
   });
 }
+for (const op of ['resize-image', 'create-snapshot', 'clone-image', 'flatten-image']) {
+  const p = get(op, 'project')?.latency?.p50_us;
+  const f = get(op, 'floor')?.latency?.p50_us;
+  const d = get(op, 'dashboard')?.latency?.p50_us;
+  if (p === undefined) continue;
+  targets.push({ target: `${op} p50 ≤ 1.2× the floor`, value: ratio(p, f), met: f !== undefined ? p <= 1.2 * f : undefined });
+  targets.push({ target: `${op} p50 below the dashboard's`, value: `${time(p)} vs ${time(d)}`, met: d !== undefined ? p < d : undefined });
+}
 {
   const op = ops.includes('list-images bench-10k') ? 'list-images bench-10k' : 'list-images bench-1k';
   const p = get(op, 'project')?.latency?.p50_us;

@@ -45,6 +45,12 @@ for spec in "${pools[@]}"; do
   log "pool $pool: $count images in $((SECONDS - t)) s"
 done
 
+# The lifecycle rows' pool (images made per sample by the floor); clones are v2
+# for every system, as on a cluster that requires mimic clients or newer.
+"${ceph_cli[@]}" osd pool create bench-life 8 8 >/dev/null 2>&1
+timeout 120 rbd -c "$CEPH_CONF" pool init bench-life
+"${ceph_cli[@]}" osd set-require-min-compat-client mimic --yes-i-really-mean-it >/dev/null
+
 # ---- machine and cluster facts ----
 meta=$work/meta.env
 {
