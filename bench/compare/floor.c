@@ -601,12 +601,12 @@ static int op_delete(struct caller *c, long index, const char **what) {
 }
 
 /* ---- the lifecycle functions (functions/<name>/handler.ts, call for call) ----
- * resize: resize-image's stat, rbd_open + rbd_resize2 to 2 GiB, stat.
+ * resize: resize-image's stat, then rbd_open + rbd_resize2 to 2 GiB.
  * snap_create: create-snapshot's rbd_open + rbd_snap_create2 "s", then its
  *   answer read as list-snapshots reads it (native/src/snapshots.cc).
- * clone: clone-image's lookup of the child (ENOENT), the parent's snapshot
- *   list, rados_get_min_compatible_client, rbd_clone3 of PREFIX-parent@gold
- *   (clone format from the cluster), stat of the clone.
+ * clone: clone-image's mon command for require_min_compat_client, rbd_clone3 of
+ *   PREFIX-parent@gold (clone v2, as the bench cluster requires mimic
+ *   clients), stat of the clone.
  * flatten: flatten-image's stat, rbd_open + rbd_flatten_with_progress, stat.
  * Their images come from prefill (resize, snap_create) or `clones`, which
  * makes PREFIX-parent (64 MiB, 8 MiB written, snapshot gold) and PREFIX-0 ..
@@ -665,8 +665,8 @@ static int op_resize(struct caller *c, long index, const char **what) {
   if (r < 0 || (r = open_rw(name, &image, what)) < 0) return r;
   r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL);
   rbd_close(image);
-  if (r < 0) return *what = "rbd_resize2", r;
-  return stat_image(op_pool->io, name, what);
+  if (r < 0) *what = "rbd_resize2";
+  return r;
 }
 
 static int op_snap_create(struct caller *c, long index, const char **what) {
@@ -697,16 +697,18 @@ static int clone_parent(const char *name, int clone_format) {
 
 static int op_clone(struct caller *c, long index, const char **what) {
   (void)c;
-  char name[NAME_MAX_LEN], parent[NAME_MAX_LEN];
+  char name[NAME_MAX_LEN];
   image_name(name, sizeof(name), index);
-  snprintf(parent, sizeof(parent), "%s-parent", prefix);
-  int r = stat_image(op_pool->io, name, what);
-  if (r != -ENOENT) return r < 0 ? r : (*what = "clone target exists", -EEXIST);
-  if ((r = list_snapshots(parent, what)) < 0) return r;
-  int8_t min_compat, require_min_compat;
-  if ((r = rados_get_min_compatible_client(cluster, &min_compat, &require_min_compat)) < 0)
-    return *what = "rados_get_min_compatible_client", r;
-  if ((r = clone_parent(name, require_min_compat >= 13 ? 2 : 1)) < 0) return *what = "rbd_clone3", r;
+  const char *cmd[] = {"{\"prefix\": \"osd get-require-min-compat-client\"}"};
+  char *out = NULL, *status = NULL;
+  size_t out_len = 0, status_len = 0;
+  int r = rados_mon_command(cluster, cmd, 1, "", 0, &out, &out_len, &status, &status_len);
+  bool v2 = r >= 0 && out_len >= 5 && strncmp(out, "mimic", 5) == 0;
+  rados_buffer_free(out);
+  rados_buffer_free(status);
+  if (r < 0) return *what = "rados_mon_command (osd get-require-min-compat-client)", r;
+  if (!v2) return *what = "clone v1 (set require_min_compat_client mimic)", -EINVAL;
+  if ((r = clone_parent(name, 2)) < 0) return *what = "rbd_clone3", r;
   return stat_image(op_pool->io, name, what);
 }
 

@@ -71,13 +71,17 @@ async function clone(
   child: Required<ImageSpec>,
   features: CreatableFeature[] | undefined,
 ): Promise<Cloned> {
-  const existing = await existingClone(ceph, parent, snapshot, child);
-  if (existing) return { info: existing, created: false, warnings: [] };
-
-  const [snap, minClient] = await Promise.all([snapshotOf(ceph, parent, snapshot), ceph.requiredMinCompatClient()]);
-  const cloneFormat = minClient >= MIMIC ? 2 : 1;
+  // The clone is tried first and the child looked at only if its name is
+  // taken: a repeat is the rare case, and each lookup costs an image open.
+  const cloneFormat = (await ceph.requiredMinCompatClient()) >= MIMIC ? 2 : 1;
   const warnings: string[] = [];
-  if (cloneFormat === 1 && !snap.protected) {
+  // v2 needs nothing of the snapshot; librbd's own ENOENT names a missing one.
+  // v1 may protect it, which a 409 for a taken name must not leave behind.
+  if (cloneFormat === 1) {
+    const existing = await existingClone(ceph, parent, snapshot, child);
+    if (existing) return { info: existing, created: false, warnings: [] };
+  }
+  if (cloneFormat === 1 && !(await snapshotOf(ceph, parent, snapshot)).protected) {
     try {
       await ceph.protectSnapshot(parent, snapshot);
     } catch (err) {
@@ -93,13 +97,14 @@ async function clone(
     await ceph.cloneImage(parent, snapshot, child, { features, cloneFormat });
   } catch (err) {
     if (!(err instanceof CephError && err.code === 'EEXIST')) throw err;
-    const raced = await existingClone(ceph, parent, snapshot, child);
-    if (raced) return { info: raced, created: false, warnings };
+    // This clone already (a repeat, or a race), or 409 for another image.
+    const existing = await existingClone(ceph, parent, snapshot, child);
+    if (existing) return { info: existing, created: false, warnings: [] };
   }
   return { info: await ceph.statImage(child), created: true, warnings };
 }
 
-/** The child, if it exists and is this clone; 409 if the name holds another image. */
+/** The child, if it exists and is this clone (undefined if it is gone again); 409 if the name holds another image. */
 async function existingClone(ceph: CephClient, parent: Required<ImageSpec>, snapshot: string, child: Required<ImageSpec>): Promise<ImageInfo | undefined> {
   let info: ImageInfo;
   try {

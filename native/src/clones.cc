@@ -2,6 +2,8 @@
 
 #include <rados/librados.h>
 
+#include <string>
+
 namespace rbdfn {
 
 void CloneWorker::Run() {
@@ -75,8 +77,25 @@ int GetParent(rbd_image_t image, std::optional<ParentInfo>* out) {
 }
 
 void MinCompatClientWorker::Run() {
+  // Ceph's release names from luminous on, in order (CEPH_RELEASE_*).
+  static const char* const kReleases[] = {"luminous", "mimic", "nautilus", "octopus", "pacific",
+                                          "quincy",   "reef",  "squid",    "tentacle"};
+  const char* cmd[] = {R"({"prefix": "osd get-require-min-compat-client"})"};
+  char *out = nullptr, *status = nullptr;
+  size_t out_len = 0, status_len = 0;
+  int r = rados_mon_command(state_->cluster(), cmd, 1, "", 0, &out, &out_len, &status, &status_len);
+  std::string release = r >= 0 ? std::string(out, out_len) : "";
+  rados_buffer_free(out);
+  rados_buffer_free(status);
+  release.erase(release.find_last_not_of(" \n") + 1);
+  for (size_t i = 0; i < sizeof(kReleases) / sizeof(kReleases[0]); ++i) {
+    if (release == kReleases[i]) {
+      required_ = static_cast<int8_t>(12 + i);
+      return;
+    }
+  }
   int8_t min_compat = 0;
-  int r = rados_get_min_compatible_client(state_->cluster(), &min_compat, &required_);
+  r = rados_get_min_compatible_client(state_->cluster(), &min_compat, &required_);
   if (r < 0) Fail(r, "rados_get_min_compatible_client");
 }
 

@@ -66,9 +66,10 @@ struct ParentInfo {
 // negative errno.
 int GetParent(rbd_image_t image, std::optional<ParentInfo>* out);
 
-// The osdmap's require_min_compat_client as a release number (luminous 12,
-// mimic 13, ...), from the client's own copy of the map: librbd's auto clone
-// format is v2 from mimic on.
+// The cluster's require_min_compat_client as a release number (luminous 12,
+// mimic 13, ...): clone v2 needs mimic. Asked of the monitors, since the
+// client's own copy of the osdmap lags a change until an OSD op brings a
+// newer map; that copy answers only when the monitors do not.
 class MinCompatClientWorker : public ClusterWorker {
  public:
   MinCompatClientWorker(Napi::Env env, std::shared_ptr<ClusterState> state)

@@ -366,8 +366,8 @@ export class CephClient {
 
   /**
    * The cluster's require_min_compat_client as a release number (luminous 12,
-   * mimic 13, nautilus 14, ...), from this client's copy of the osdmap: it
-   * decides librbd's default clone format.
+   * mimic 13, nautilus 14, ...), as the monitors have it now (this client's
+   * copy of the osdmap when they do not answer): it decides the clone format.
    */
   async requiredMinCompatClient(): Promise<number> {
     const trace = captureTrace(this.requiredMinCompatClient);

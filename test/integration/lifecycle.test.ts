@@ -434,7 +434,12 @@ describe('clones', () => {
         expect([201, 404]).toContain(cloned.status);
         expect([200, 409]).toContain(deleted.status);
         const exists = imagesIn('rbd').includes(clone);
-        if (cloned.status === 201) {
+        if (cloned.status === 201 && deleted.status === 200) {
+          // Both landed: librbd kept the snapshot, in its trash namespace, for the clone.
+          expect(parentOf(`rbd/${clone}`)).toMatchObject({ image: base });
+          const all = JSON.parse(rbd('snap', 'ls', '--all', '--format', 'json', `rbd/${base}`)) as { namespace: { type: string; original_name?: string } }[];
+          expect(all.map((s) => s.namespace)).toEqual([{ type: 'trash', original_name: 'gold' }]);
+        } else if (cloned.status === 201) {
           expect(exists).toBe(true);
           expect(parentOf(`rbd/${clone}`)).toMatchObject({ image: base, snapshot: 'gold' });
         } else {
