@@ -607,7 +607,7 @@ static int op_delete(struct caller *c, long index, const char **what) {
  * clone: clone-image's mon command for require_min_compat_client, rbd_clone3 of
  *   PREFIX-parent@gold (clone v2, as the bench cluster requires mimic
  *   clients), stat of the clone.
- * flatten: flatten-image's stat, rbd_open + rbd_flatten_with_progress, stat.
+ * flatten: flatten-image's rbd_open + rbd_flatten_with_progress, then stat.
  * Their images come from prefill (resize, snap_create) or `clones`, which
  * makes PREFIX-parent (64 MiB, 8 MiB written, snapshot gold) and PREFIX-0 ..
  * PREFIX-(COUNT-1) cloned from it. */
@@ -717,8 +717,8 @@ static int op_flatten(struct caller *c, long index, const char **what) {
   char name[NAME_MAX_LEN];
   image_name(name, sizeof(name), index);
   rbd_image_t image;
-  int r = stat_image(op_pool->io, name, what);
-  if (r < 0 || (r = open_rw(name, &image, what)) < 0) return r;
+  int r = open_rw(name, &image, what);
+  if (r < 0) return r;
   r = rbd_flatten_with_progress(image, no_progress, NULL);
   rbd_close(image);
   if (r < 0) return *what = "rbd_flatten_with_progress", r;
