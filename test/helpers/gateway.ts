@@ -63,3 +63,8 @@ export async function call<T = any>(url: string, init: { method?: string; body?:
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
+
+/** A failure's Status body, with its code and reason. */
+export function expectStatus(body: any, code: number, reason: string): void {
+  expect(body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: expect.any(String) });
+}

@@ -3,7 +3,7 @@
  * the real sandbox cluster, with the rbd CLI as the oracle for what exists.
  */
 import { ceph, rbd, rbdInfo, startWatch, stopWatch, uniqueName } from '../helpers/ceph';
-import { call, startGateway, type TestGateway } from '../helpers/gateway';
+import { call, expectStatus, startGateway, type TestGateway } from '../helpers/gateway';
 
 const GiB = 2 ** 30;
 let gw: TestGateway;
@@ -15,8 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-const expectStatus = (body: any, code: number, reason: string) =>
-  expect(body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: expect.any(String) });
 
 describe('list-pools', () => {
   test('lists rbd pools, or every pool with all=true, by GET and by POST', async () => {

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { ceph, rbd, rbdInfo, startWatch, stopWatch, uniqueName } from '../helpers/ceph';
-import { call, startGateway, type TestGateway } from '../helpers/gateway';
+import { call, expectStatus, startGateway, type TestGateway } from '../helpers/gateway';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 const MiB = 2 ** 20;
@@ -29,8 +29,6 @@ const trash = (pool: string): { id: string; name: string; source: string; delete
 const imagesIn = (pool: string) => rbd('ls', pool).split('\n').filter(Boolean);
 const parentOf = (spec: string) => (rbdInfo(spec) as { parent?: { pool: string; pool_namespace: string; image: string; snapshot: string } }).parent;
 
-const expectStatus = (body: any, code: number, reason: string) =>
-  expect(body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: expect.any(String) });
 
 /** An image with data in its first `mib` MiB (rbd bench writes real objects). */
 function imageWithData(name: string, size = '64M', mib = 8): string {
