@@ -273,11 +273,20 @@ static void free_specs(rbd_image_spec_t *specs, size_t count) {
 
 /* ---- stat: native/src/images.cc StatImageWorker::Run + Collect ---- */
 
+static int collect(rbd_image_t image, const char **what);
+
 static int stat_image(rados_ioctx_t io, const char *name, const char **what) {
   rbd_image_t image;
   int r = rbd_open_read_only(io, name, &image, NULL);
   if (r < 0) return *what = "rbd_open_read_only", r;
+  r = collect(image, what);
+  rbd_close(image);
+  return r;
+}
 
+/* StatImageWorker::Collect: what statImage reads from an open image. */
+static int collect(rbd_image_t image, const char **what) {
+  int r;
   rbd_image_info_t info;
   uint64_t features, stripe_unit, stripe_count;
   char id[128];
@@ -343,7 +352,6 @@ static int stat_image(rados_ioctx_t io, const char *name, const char **what) {
 out:
   free(snaps);
   free(watchers);
-  rbd_close(image);
   return r;
 }
 
@@ -601,7 +609,8 @@ static int op_delete(struct caller *c, long index, const char **what) {
 }
 
 /* ---- the lifecycle functions (functions/<name>/handler.ts, call for call) ----
- * resize: resize-image's stat, then rbd_open + rbd_resize2 to 2 GiB.
+ * resize: resize-image's rbd_open, rbd_get_size, rbd_resize2 to 2 GiB and
+ *   the stat read from the same handle (ResizeImageWorker).
  * snap_create: create-snapshot's rbd_open + rbd_snap_create2 "s", then its
  *   answer read as list-snapshots reads it (native/src/snapshots.cc).
  * clone: clone-image's mon command for require_min_compat_client, rbd_clone3 of
@@ -661,11 +670,13 @@ static int op_resize(struct caller *c, long index, const char **what) {
   char name[NAME_MAX_LEN];
   image_name(name, sizeof(name), index);
   rbd_image_t image;
-  int r = stat_image(op_pool->io, name, what);
-  if (r < 0 || (r = open_rw(name, &image, what)) < 0) return r;
-  r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL);
+  uint64_t previous;
+  int r = open_rw(name, &image, what);
+  if (r < 0) return r;
+  if ((r = rbd_get_size(image, &previous)) < 0) *what = "rbd_get_size";
+  else if ((r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL)) < 0) *what = "rbd_resize2";
+  else r = collect(image, what);
   rbd_close(image);
-  if (r < 0) *what = "rbd_resize2";
   return r;
 }
 

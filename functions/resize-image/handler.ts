@@ -4,6 +4,7 @@
  * use is allowed (online expansion, as ceph-csi does); shrinking needs
  * allowShrink=true (409 WouldShrink otherwise) and no watchers (409 InUse).
  */
+import { CephError } from '../../shared/errors';
 import { imageDetailResource, imagePath } from '../../shared/resources';
 import { inUse } from '../../shared/runtime/conflicts';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
@@ -25,22 +26,28 @@ export default async function resizeImage(event: FunctionEvent, context: Functio
   const allowShrink = params.bool('allowShrink');
 
   const ceph = await context.ceph();
-  const before = await ceph.statImage(spec);
-  if (size === before.size) return imageDetailResource(before);
-  if (size < before.size) {
-    if (!allowShrink) {
-      throw new HttpError(
-        409,
-        'WouldShrink',
-        `Image "${imagePath(spec)}" is ${before.size} bytes; ${size} would shrink it and lose the data beyond. Send allowShrink=true to shrink it.`,
-        { ...spec, currentSize: before.size, requestedSize: size },
-      );
-    }
-    // A mapped image's filesystem would find its end cut off under it.
-    if (before.watchers.length > 0) throw inUse(spec, before.watchers.map((w) => w.address), "can't be shrunk while it is in use");
+  // Grows (or keeps the size) straight away: librbd refuses a shrink without
+  // allowShrink, changing nothing, and only then is the image looked at.
+  try {
+    const resized = await ceph.resizeImage(spec, size);
+    if (resized.previousSize !== size) context.changed();
+    return imageDetailResource(resized);
+  } catch (err) {
+    if (!(err instanceof CephError && err.code === 'EINVAL')) throw err;
   }
-  await ceph.resizeImage(spec, size, { allowShrink });
+  const before = await ceph.statImage(spec);
+  if (size >= before.size) throw new HttpError(400, 'BadRequest', `Ceph refused to resize "${imagePath(spec)}" to ${size} bytes.`, { ...spec, requestedSize: size });
+  if (!allowShrink) {
+    throw new HttpError(
+      409,
+      'WouldShrink',
+      `Image "${imagePath(spec)}" is ${before.size} bytes; ${size} would shrink it and lose the data beyond. Send allowShrink=true to shrink it.`,
+      { ...spec, currentSize: before.size, requestedSize: size },
+    );
+  }
+  // A mapped image's filesystem would find its end cut off under it.
+  if (before.watchers.length > 0) throw inUse(spec, before.watchers.map((w) => w.address), "can't be shrunk while it is in use");
+  const shrunk = await ceph.resizeImage(spec, size, { allowShrink: true });
   context.changed();
-  // A resize changes the size alone: no second open (as slow as the resize) to read it back.
-  return { ...imageDetailResource(before), size };
+  return imageDetailResource(shrunk);
 }

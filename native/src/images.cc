@@ -203,7 +203,7 @@ void StatImageWorker::Run() {
 }
 
 // Fills stat_; on error calls Fail() and returns the negative errno.
-int StatImageWorker::Collect(rbd_image_t image) {
+int StatImageWorker::Collect(rbd_image_t image, bool own_watch) {
   rbd_image_info_t info;
   int r = rbd_stat(image, &info, sizeof(info));
   if (r < 0) return Fail(r, "rbd_stat"), r;
@@ -239,7 +239,14 @@ int StatImageWorker::Collect(rbd_image_t image) {
     watchers.resize(max_watchers);
   }
   if (r < 0) return Fail(r, "rbd_watchers_list"), r;
+  // A watcher's id is its client's global id: ours, for the watch of our own open.
+  const int64_t self = own_watch ? static_cast<int64_t>(rados_get_instance_id(state_->cluster())) : -1;
+  bool skipped_self = false;
   for (size_t i = 0; i < max_watchers; ++i) {
+    if (watchers[i].id == self && !skipped_self) {
+      skipped_self = true;
+      continue;
+    }
     stat_.watchers.push_back({watchers[i].addr, watchers[i].id, watchers[i].cookie});
   }
   rbd_watchers_list_cleanup(watchers.data(), max_watchers);
@@ -302,9 +309,21 @@ void RemoveImageWorker::Run() {
 void ResizeImageWorker::Run() {
   rbd_image_t image = nullptr;
   if (!OpenImage(&image, false)) return;
-  int r = rbd_resize2(image, size_, allow_shrink_, NoProgress, nullptr);
+  int r = rbd_get_size(image, &previous_size_);
+  if (r < 0) {
+    Fail(r, "rbd_get_size");
+  } else if ((r = rbd_resize2(image, size_, allow_shrink_, NoProgress, nullptr)) < 0) {
+    Fail(r, "rbd_resize2");
+  } else {
+    Collect(image, true);
+  }
   rbd_close(image);
-  if (r < 0) Fail(r, "rbd_resize2");
+}
+
+Napi::Value ResizeImageWorker::Result(Napi::Env env) {
+  Napi::Object out = StatImageWorker::Result(env).As<Napi::Object>();
+  out.Set("previousSize", Napi::Number::New(env, static_cast<double>(previous_size_)));
+  return out;
 }
 
 void ImageUsageWorker::Run() {

@@ -100,16 +100,15 @@ struct ImageStat {
 class StatImageWorker : public ClusterWorker {
  public:
   StatImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
-                  std::string ns, std::string image)
-      : ClusterWorker(env, "rbd_stat", std::move(state), std::move(pool), std::move(ns),
-                      std::move(image)) {}
+                  std::string ns, std::string image, const char* op = "rbd_stat")
+      : ClusterWorker(env, op, std::move(state), std::move(pool), std::move(ns), std::move(image)) {}
 
  protected:
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
-
- private:
-  int Collect(rbd_image_t image);
+  // Fills stat_ from an open image. An image opened read-write carries our
+  // own header watch, which own_watch leaves out of the watchers.
+  int Collect(rbd_image_t image, bool own_watch = false);
   ImageStat stat_;
 };
 
@@ -124,20 +123,25 @@ class RemoveImageWorker : public ClusterWorker {
   void Run() override;
 };
 
-class ResizeImageWorker : public ClusterWorker {
+// Resizes, and answers with the image as statImage would, read from the same
+// open handle (a second open costs as much as the resize), plus the size it
+// had before.
+class ResizeImageWorker : public StatImageWorker {
  public:
   ResizeImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
                     std::string image, uint64_t size, bool allow_shrink)
-      : ClusterWorker(env, "rbd_resize2", std::move(state), std::move(pool), std::move(ns), std::move(image)),
+      : StatImageWorker(env, std::move(state), std::move(pool), std::move(ns), std::move(image), "rbd_resize2"),
         size_(size),
         allow_shrink_(allow_shrink) {}
 
  protected:
   void Run() override;
+  Napi::Value Result(Napi::Env env) override;
 
  private:
   uint64_t size_;
   bool allow_shrink_;
+  uint64_t previous_size_ = 0;
 };
 
 // Bytes in use, counted as `rbd du` counts them (tools/rbd/action/DiskUsage.cc).

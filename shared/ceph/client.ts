@@ -25,6 +25,7 @@ import {
   type NativeConnectInfo,
   type NativeError,
   type NativeImageDescription,
+  type NativeImageStat,
   type NativeProgress,
 } from './native';
 
@@ -239,13 +240,7 @@ export class CephClient {
     const trace = captureTrace(this.statImage);
     const { pool, namespace, name } = validateSpec(spec);
     const stat = await this.run('statImage', trace, () => this.cluster.statImage(pool, namespace, name));
-    return {
-      ...describe(pool, namespace, name, stat),
-      snapshotCount: stat.snapshotCount,
-      watchers: stat.watchers,
-      parent: stat.parent,
-      dataPool: stat.dataPool,
-    };
+    return imageInfo(pool, namespace, name, stat);
   }
 
   /**
@@ -260,13 +255,19 @@ export class CephClient {
     return this.run('imageUsage', trace, () => this.cluster.imageUsage(pool, namespace, name));
   }
 
-  /** Grows or (with allowShrink) shrinks an image. Shrinking without allowShrink is librbd's EINVAL. */
-  async resizeImage(spec: ImageSpec, size: number, options: { allowShrink?: boolean } = {}): Promise<void> {
+  /**
+   * Grows or (with allowShrink) shrinks an image; shrinking without
+   * allowShrink is librbd's EINVAL, and changes nothing. Answers with the
+   * image as statImage would, read from the handle that resized it (our own
+   * watch left out), and the size it had before.
+   */
+  async resizeImage(spec: ImageSpec, size: number, options: { allowShrink?: boolean } = {}): Promise<ImageInfo & { previousSize: number }> {
     const trace = captureTrace(this.resizeImage);
     const { pool, namespace, name } = validateSpec(spec);
     const bytes = validateSize(size, this.maxImageSize);
     const allowShrink = validateFlag('options.allowShrink', options.allowShrink);
-    return this.run('resizeImage', trace, () => this.cluster.resizeImage(pool, namespace, name, bytes, allowShrink));
+    const stat = await this.run('resizeImage', trace, () => this.cluster.resizeImage(pool, namespace, name, bytes, allowShrink));
+    return { ...imageInfo(pool, namespace, name, stat), previousSize: stat.previousSize };
   }
 
   /** Takes a snapshot. EEXIST if the name is taken. */
@@ -523,6 +524,16 @@ function describe(pool: string, namespace: string, name: string, image: NativeIm
     stripeCount: image.stripeCount,
     dataPoolId: image.dataPoolId >= 0 && (image.features & FEATURE_BITS['data-pool']) !== 0 ? image.dataPoolId : null,
     createdAt: new Date(image.createdAtMs),
+  };
+}
+
+function imageInfo(pool: string, namespace: string, name: string, stat: NativeImageStat): ImageInfo {
+  return {
+    ...describe(pool, namespace, name, stat),
+    snapshotCount: stat.snapshotCount,
+    watchers: stat.watchers,
+    parent: stat.parent,
+    dataPool: stat.dataPool,
   };
 }
 

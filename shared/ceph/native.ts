@@ -134,7 +134,8 @@ export interface NativeCluster {
   ): Promise<NativeImageDescription | null>;
   statImage(pool: string, namespace: string, image: string): Promise<NativeImageStat>;
   removeImage(pool: string, namespace: string, image: string): Promise<void>;
-  resizeImage(pool: string, namespace: string, image: string, size: number, allowShrink: boolean): Promise<void>;
+  /** The image after the resize, read from the same handle, and its size before. */
+  resizeImage(pool: string, namespace: string, image: string, size: number, allowShrink: boolean): Promise<NativeImageStat & { previousSize: number }>;
   /** Bytes in use as rbd du counts them. */
   imageUsage(pool: string, namespace: string, image: string): Promise<number>;
   createSnapshot(pool: string, namespace: string, image: string, snapshot: string): Promise<void>;

@@ -123,7 +123,7 @@ describe('resize-image', () => {
     try {
       const grown = await post('resize-image', { pool: 'rbd', name, size: '2Gi' });
       expect(grown.status).toBe(200);
-      expect(grown.body).toMatchObject({ kind: 'Image', name, size: 2 * GiB });
+      expect(grown.body).toMatchObject({ kind: 'Image', name, size: 2 * GiB, watchers: [] }); // not the watch of its own open
       expect(rbdInfo(`rbd/${name}`).size).toBe(2 * GiB);
 
       const same = await post('resize-image', { pool: 'rbd', name, size: 2 * GiB });
@@ -152,6 +152,7 @@ describe('resize-image', () => {
     try {
       const grown = await post('resize-image', { pool: 'rbd', name, size: '3Gi' });
       expect(grown.status).toBe(200);
+      expect(grown.body.watchers).toHaveLength(1); // rbd watch's
       expect(rbdInfo(`rbd/${name}`).size).toBe(3 * GiB);
       const shrink = await post('resize-image', { pool: 'rbd', name, size: '1Gi', allowShrink: true });
       expectStatus(shrink.body, 409, 'InUse');
