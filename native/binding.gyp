@@ -8,6 +8,7 @@
         "src/cluster.cc",
         "src/cluster_state.cc",
         "src/connect.cc",
+        "src/describe.cc",
         "src/errors.cc",
         "src/images.cc",
         "src/pools.cc",

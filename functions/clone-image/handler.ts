@@ -94,14 +94,14 @@ async function clone(
     );
   }
   try {
-    await ceph.cloneImage(parent, snapshot, child, { features, cloneFormat });
+    return { info: await ceph.cloneImage(parent, snapshot, child, { features, cloneFormat }), created: true, warnings };
   } catch (err) {
     if (!(err instanceof CephError && err.code === 'EEXIST')) throw err;
     // This clone already (a repeat, or a race), or 409 for another image.
     const existing = await existingClone(ceph, parent, snapshot, child);
     if (existing) return { info: existing, created: false, warnings: [] };
+    throw err; // gone again meanwhile: let the caller retry
   }
-  return { info: await ceph.statImage(child), created: true, warnings };
 }
 
 /** The child, if it exists and is this clone (undefined if it is gone again); 409 if the name holds another image. */

@@ -31,8 +31,12 @@ void CloneWorker::Run() {
   rbd_image_options_destroy(opts);
   if (r == -EEXIST) return FailOnChild(r, "rbd_clone3");
   if (r == -ENOENT) return Diagnose(r);
-  if (r < 0) Fail(r, "rbd_clone3");
+  if (r < 0) return Fail(r, "rbd_clone3");
+  // Not a failure when it can't: the clone exists, and the caller stats it.
+  described_ = DescribeNewImage(child_io->get(), child_, &created_) == 0;
 }
+
+Napi::Value CloneWorker::Result(Napi::Env env) { return described_ ? CreatedImageToJs(env, created_) : env.Null(); }
 
 void CloneWorker::FailOnChild(int err, const char* op) {
   failure_.pool = child_pool_;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "describe.h"
 #include "worker.h"
 
 namespace rbdfn {
@@ -32,6 +33,8 @@ class CloneWorker : public ClusterWorker {
 
  protected:
   void Run() override;
+  // The clone as read back from its objects (DescribeNewImage), or null.
+  Napi::Value Result(Napi::Env env) override;
 
  private:
   void FailOnChild(int err, const char* op);
@@ -40,6 +43,8 @@ class CloneWorker : public ClusterWorker {
   std::string child_ns_;
   std::string child_;
   CloneOptions options_;
+  CreatedImage created_;
+  bool described_ = false;
 };
 
 class FlattenWorker : public ClusterWorker {

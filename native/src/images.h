@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "clones.h"
+#include "describe.h"
 #include "worker.h"
 
 namespace rbdfn {
@@ -35,20 +36,6 @@ struct CreateOptions {
   std::string data_pool;
 };
 
-// A new image as its header object records it: the values rbd_stat,
-// rbd_get_features, rbd_get_stripe_unit/count, rbd_get_data_pool_id,
-// rbd_get_id and rbd_get_create_timestamp would give after opening it.
-struct CreatedImage {
-  std::string id;
-  uint64_t size = 0;
-  int order = 0;
-  uint64_t features = 0;
-  uint64_t stripe_unit = 0;
-  uint64_t stripe_count = 0;
-  int64_t data_pool_id = -1;  // -1: no separate data pool
-  double create_timestamp_ms = 0;
-};
-
 // Creates an image. With describe, answers with it as read back from the two
 // objects rbd_create4 wrote (see Describe), or null when they could not be
 // read: the image exists then, and the caller stats it the usual way.
@@ -66,7 +53,6 @@ class CreateImageWorker : public ClusterWorker {
   Napi::Value Result(Napi::Env env) override;
 
  private:
-  int Describe(rados_ioctx_t io);
   CreateOptions options_;
   bool describe_;
   CreatedImage created_;

@@ -333,14 +333,15 @@ export class CephClient {
    * namespace). cloneFormat 1 or 2, or librbd's default: 2 when the cluster
    * requires mimic clients or newer (requiredMinCompatClient), else 1, which
    * needs a protected snapshot (EINVAL otherwise). EEXIST if the child's name
-   * is taken, ENOENT for a missing parent or snapshot.
+   * is taken, ENOENT for a missing parent or snapshot. Answers with the clone
+   * as statImage would.
    */
   async cloneImage(
     parent: ImageSpec,
     snapshot: string,
     child: ImageSpec,
     options: { features?: CreatableFeature[]; cloneFormat?: 1 | 2 } = {},
-  ): Promise<void> {
+  ): Promise<ImageInfo> {
     const trace = captureTrace(this.cloneImage);
     const p = validateSpec(parent, 'parent');
     const snap = validateName('snapshot', snapshot);
@@ -352,9 +353,20 @@ export class CephClient {
       throw invalidParameterError('options.cloneFormat', '1 or 2', cloneFormat);
     }
     const native = { ...(features !== undefined && { features }), ...(cloneFormat !== undefined && { cloneFormat }) };
-    return this.run('cloneImage', trace, () =>
+    const created = await this.run('cloneImage', trace, () =>
       this.cluster.cloneImage(p.pool, p.namespace, p.name, snap, c.pool, c.namespace, c.name, native),
     );
+    // Read back from the clone's objects, as createImageDescribed does: a new
+    // clone has no snapshots nor watchers, and the parent asked for. A data
+    // pool's name, and objects in a format the addon does not read, need a stat.
+    if (created === null || created.dataPoolId >= 0) return this.statImage(c);
+    return {
+      ...describe(c.pool, c.namespace, c.name, created),
+      snapshotCount: 0,
+      watchers: [],
+      parent: { pool: p.pool, namespace: p.namespace, image: p.name, snapshot: snap },
+      dataPool: null,
+    };
   }
 
   /** Copies the parent's data into a clone and detaches it. EINVAL without a parent. Long: no deadline. */

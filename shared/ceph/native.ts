@@ -156,7 +156,7 @@ export interface NativeCluster {
     childNamespace: string,
     child: string,
     options: { features?: number; cloneFormat?: number },
-  ): Promise<void>;
+  ): Promise<NativeImageDescription | null>; // the clone read back from its objects, or null: stat it
   flattenImage(pool: string, namespace: string, image: string, onProgress?: NativeProgress): Promise<void>;
   /** The osdmap's require_min_compat_client release number (luminous 12, mimic 13, ...). */
   minCompatClient(): Promise<number>;
