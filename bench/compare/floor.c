@@ -26,7 +26,7 @@
  *                                    features (the addon's createImage)
  *   create_describe POOL PREFIX [COUNT]  create, then read rbd_id.<name> and
  *                                    the header's omap keys, as the addon's
- *                                    CreateImageWorker::Describe (create-image)
+ *                                    DescribeNewImage (create-image)
  *   create_stat POOL PREFIX [COUNT]  create, then stat (create-image before
  *                                    Describe, and its fallback)
  *   delete POOL PREFIX [COUNT]       rbd_remove (delete-image, trash=false)
@@ -561,17 +561,24 @@ static int op_create_stat(struct caller *c, long index, const char **what) {
   return r < 0 ? r : stat_image(op_pool->io, name, what);
 }
 
-/* native/src/images.cc CreateImageWorker::Describe, which create-image now
+/* native/src/describe.cc DescribeNewImage, which create-image now
  * calls instead of a stat: read the id from rbd_id.<name>, then the header's
  * omap keys in one read op. The values are not decoded: that is CPU work of a
  * few hundred ns, and the floor only needs the round trips. */
+static int describe_new(const char *name, const char **what);
+
 static int op_create_describe(struct caller *c, long index, const char **what) {
   (void)c;
-  char name[NAME_MAX_LEN], object[NAME_MAX_LEN + 16], buf[132];
+  char name[NAME_MAX_LEN];
   image_name(name, sizeof(name), index);
   int r = create_image(name, what);
-  if (r < 0) return r;
+  return r < 0 ? r : describe_new(name, what);
+}
 
+/* native/src/describe.cc DescribeNewImage (create-image, clone-image). */
+static int describe_new(const char *name, const char **what) {
+  char object[NAME_MAX_LEN + 16], buf[132];
+  int r;
   snprintf(object, sizeof(object), "rbd_id.%s", name);
   if ((r = rados_read(op_pool->io, object, buf, sizeof(buf), 0)) < 0) return *what = "rados_read", r;
   /* cls_rbd's string encoding: a little-endian u32 length, then the id. */
@@ -615,7 +622,7 @@ static int op_delete(struct caller *c, long index, const char **what) {
  *   answer read as list-snapshots reads it (native/src/snapshots.cc).
  * clone: clone-image's mon command for require_min_compat_client, rbd_clone3 of
  *   PREFIX-parent@gold (clone v2, as the bench cluster requires mimic
- *   clients), stat of the clone.
+ *   clients), and the clone read back from its id and header objects.
  * flatten: flatten-image's rbd_open + rbd_flatten_with_progress, then stat.
  * Their images come from prefill (resize, snap_create) or `clones`, which
  * makes PREFIX-parent (64 MiB, 8 MiB written, snapshot gold) and PREFIX-0 ..
@@ -714,13 +721,14 @@ static int op_clone(struct caller *c, long index, const char **what) {
   char *out = NULL, *status = NULL;
   size_t out_len = 0, status_len = 0;
   int r = rados_mon_command(cluster, cmd, 1, "", 0, &out, &out_len, &status, &status_len);
-  bool v2 = r >= 0 && out_len >= 5 && strncmp(out, "mimic", 5) == 0;
+  /* v2 from mimic on: any release the monitors name but luminous (Pacific's lowest). */
+  bool v2 = r >= 0 && out_len > 0 && !(out_len >= 8 && strncmp(out, "luminous", 8) == 0);
   rados_buffer_free(out);
   rados_buffer_free(status);
   if (r < 0) return *what = "rados_mon_command (osd get-require-min-compat-client)", r;
   if (!v2) return *what = "clone v1 (set require_min_compat_client mimic)", -EINVAL;
   if ((r = clone_parent(name, 2)) < 0) return *what = "rbd_clone3", r;
-  return stat_image(op_pool->io, name, what);
+  return describe_new(name, what);
 }
 
 static int op_flatten(struct caller *c, long index, const char **what) {
