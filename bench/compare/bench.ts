@@ -51,9 +51,26 @@ const EXPRESS_FLOOR = 'dist/bench/bundle/express-floor.js';
  * 8 MiB written and snapshot gold, and its clones), in a pool of their own.
  */
 const LIFE_POOL = 'bench-life';
-const spec = (name: string) => encodeURIComponent(`${LIFE_POOL}/${name}`);
+/** purge-trash's: each sample purges the one image moved to its trash just before. */
+const PURGE_POOL = 'bench-purge';
+const spec = (name: string, pool = LIFE_POOL) => encodeURIComponent(`${pool}/${name}`);
 const prefill = (prefix: string, count: number) => floor('prefill', conf, LIFE_POOL, prefix, String(count)).then(() => undefined);
 const clones = (count: (n: number) => number) => (prefix: string, n: number) => floor('clones', conf, LIFE_POOL, prefix, String(count(n))).then(() => undefined);
+/** Images PREFIX-i, each with a snapshot "s" (the floor's snap_create makes them, its timings unused). */
+const withSnapshot = async (prefix: string, count: number) => {
+  await prefill(prefix, count);
+  await floor('latency', conf, 'snap_create', String(count), LIFE_POOL, prefix);
+};
+const rbdCli = (...argv: string[]) => run('rbd', ['-c', conf, ...argv], { maxBuffer: 64 << 20 });
+/** Images PREFIX-i moved to the trash, and their trash ids by name for the restores. */
+const trashIds = new Map<string, string>();
+const trashed = async (prefix: string, count: number) => {
+  await prefill(prefix, count);
+  for (let i = 0; i < count; i++) await rbdCli('trash', 'mv', `${LIFE_POOL}/${prefix}-${i}`);
+  const entries = JSON.parse((await rbdCli('trash', 'ls', '--format', 'json', LIFE_POOL)).stdout) as { id: string; name: string }[];
+  for (const e of entries) trashIds.set(e.name, e.id);
+};
+const nothing = async () => undefined;
 const LIFECYCLE = [
   {
     op: 'resize-image',
@@ -103,7 +120,96 @@ const LIFECYCLE = [
     dashboard: (prefix: string, i: number) => ({ method: 'POST', path: `/api/block/image/${spec(`${prefix}-${i}`)}/flatten` }),
     cli: (prefix: string, i: number) => ['flatten', '--no-progress', `${LIFE_POOL}/${prefix}-${i}`],
   },
-];
+  // The other functions, beside the dashboard's nearest call (no floor of their own).
+  {
+    op: 'get-image',
+    fn: 'get-image',
+    status: 200,
+    prepare: prefill,
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, name: `${prefix}-${i}` }),
+    dashboard: (prefix: string, i: number) => ({ method: 'GET', path: `/api/block/image/${spec(`${prefix}-${i}`)}` }),
+    cli: (prefix: string, i: number) => ['info', '--format', 'json', `${LIFE_POOL}/${prefix}-${i}`],
+  },
+  {
+    // The dashboard lists an image's snapshots only as part of the image.
+    op: 'list-snapshots',
+    fn: 'list-snapshots',
+    status: 200,
+    prepare: withSnapshot,
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, image: `${prefix}-${i}` }),
+    dashboard: (prefix: string, i: number) => ({ method: 'GET', path: `/api/block/image/${spec(`${prefix}-${i}`)}` }),
+    cli: (prefix: string, i: number) => ['snap', 'ls', '--format', 'json', `${LIFE_POOL}/${prefix}-${i}`],
+  },
+  {
+    op: 'delete-snapshot',
+    fn: 'delete-snapshot',
+    status: 200,
+    prepare: withSnapshot,
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, image: `${prefix}-${i}`, snapshot: 's' }),
+    dashboard: (prefix: string, i: number) => ({ method: 'DELETE', path: `/api/block/image/${spec(`${prefix}-${i}`)}/snap/s` }),
+    cli: (prefix: string, i: number) => ['snap', 'rm', '--no-progress', `${LIFE_POOL}/${prefix}-${i}@s`],
+  },
+  {
+    op: 'rollback-image',
+    fn: 'rollback-image',
+    status: 200,
+    prepare: withSnapshot,
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, name: `${prefix}-${i}`, snapshot: 's' }),
+    dashboard: (prefix: string, i: number) => ({ method: 'POST', path: `/api/block/image/${spec(`${prefix}-${i}`)}/snap/s/rollback` }),
+    cli: (prefix: string, i: number) => ['snap', 'rollback', '--no-progress', `${LIFE_POOL}/${prefix}-${i}@s`],
+  },
+  {
+    op: 'list-trash',
+    fn: 'list-trash',
+    status: 200,
+    prepare: nothing,
+    project: () => ({ pool: LIFE_POOL }),
+    dashboard: () => ({ method: 'GET', path: `/api/block/image/trash?pool_name=${LIFE_POOL}` }),
+    cli: () => ['trash', 'ls', '--format', 'json', LIFE_POOL],
+  },
+  {
+    op: 'restore-image',
+    fn: 'restore-image',
+    status: 200,
+    prepare: trashed,
+    project: (prefix: string, i: number) => ({ pool: LIFE_POOL, id: trashIds.get(`${prefix}-${i}`) }),
+    dashboard: (prefix: string, i: number) => ({
+      method: 'POST',
+      path: `/api/block/image/trash/${spec(trashIds.get(`${prefix}-${i}`)!)}/restore`,
+      body: JSON.stringify({ new_image_name: `${prefix}-${i}` }),
+    }),
+    cli: (prefix: string, i: number) => ['trash', 'restore', `${LIFE_POOL}/${trashIds.get(`${prefix}-${i}`)}`],
+  },
+  {
+    op: 'purge-trash',
+    fn: 'purge-trash',
+    status: 200,
+    prepare: nothing,
+    before: async (prefix: string, i: number) => {
+      await rbdCli('create', '--size', '1G', `${PURGE_POOL}/${prefix}-${i}`);
+      await rbdCli('trash', 'mv', `${PURGE_POOL}/${prefix}-${i}`);
+      const [entry] = JSON.parse((await rbdCli('trash', 'ls', '--format', 'json', PURGE_POOL)).stdout) as { id: string; name: string }[];
+      trashIds.set(entry!.name, entry!.id);
+    },
+    project: () => ({ pool: PURGE_POOL }),
+    // Its purge endpoint answered ENOENT ("error deleting image from trash")
+    // for a trash holding one image just moved there, so: its removal of that image.
+    dashboard: (prefix: string, i: number) => ({ method: 'DELETE', path: `/api/block/image/trash/${spec(trashIds.get(`${prefix}-${i}`)!, PURGE_POOL)}` }),
+    cli: () => ['trash', 'purge', '--no-progress', PURGE_POOL],
+  },
+] as {
+  op: string;
+  fn: string;
+  status: number;
+  /** The floor op making the function's library calls, where there is one. */
+  floorOp?: string;
+  prepare: (prefix: string, count: number) => Promise<void>;
+  /** Untimed, before each sample. */
+  before?: (prefix: string, i: number) => Promise<unknown>;
+  project: (prefix: string, i: number) => Record<string, unknown>;
+  dashboard: (prefix: string, i: number) => Req;
+  cli: (prefix: string, i: number) => string[];
+}[];
 
 type System = 'floor' | 'floor-bare' | 'project' | 'dashboard' | 'cli' | 'express' | 'express-ceph';
 function emit(record: Record<string, unknown>): void {
@@ -529,34 +635,36 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
-    const dashSamples = async (count: number, make: (i: number) => Req) => {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const req = make(i);
-        const t = process.hrtime.bigint();
-        const res = await fetch(`${dash}${req.path}`, { method: req.method, headers: { ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers }, body: req.body });
-        const body = await res.text();
-        if (!ok2xx(res.status)) throw new Error(`dashboard ${req.path}: HTTP ${res.status} ${body}`);
-        if (res.status === 202) await dashTaskDone(JSON.parse(body) as { name: string; metadata: unknown });
-        out.push(Number(process.hrtime.bigint() - t) / 1000);
-      }
-      return out;
+    const dashCall = async (req: Req) => {
+      const res = await fetch(`${dash}${req.path}`, { method: req.method, headers: { ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers }, body: req.body });
+      const body = await res.text();
+      if (!ok2xx(res.status)) throw new Error(`dashboard ${req.path}: HTTP ${res.status} ${body}`);
+      if (res.status === 202) await dashTaskDone(JSON.parse(body) as { name: string; metadata: unknown });
     };
     for (const life of LIFECYCLE) {
-      const samples: Record<'floor' | 'project' | 'dashboard' | 'cli', number[]> = { floor: [], project: [], dashboard: [], cli: [] };
+      const samples: Record<string, number[]> = { ...(life.floorOp && { floor: [] }), project: [], dashboard: [], cli: [] };
       for (let r = 0; r < rounds; r++) {
-        log(`${life.op}, round ${r + 1} of ${rounds}: floor, project, dashboard, cli`);
-        const prefix = (system: string) => `${life.floorOp}-${system}${r}`;
-        // The first WARM of each HTTP system's calls are untimed, as the floor's own warm-ups are.
+        log(`${life.op}, round ${r + 1} of ${rounds}: ${Object.keys(samples).join(', ')}`);
+        const prefix = (system: string) => `${life.op}-${system}${r}`;
+        // The first WARM of each system's calls are untimed, as the floor's own warm-ups are.
         for (const system of ['fl', 'pj', 'db', 'cl']) await life.prepare(prefix(system), slice + WARM);
-        samples.floor.push(...(await floorSamples(conf, life.floorOp, String(slice), LIFE_POOL, prefix('fl'))));
+        if (life.floorOp) samples.floor!.push(...(await floorSamples(conf, life.floorOp, String(slice), LIFE_POOL, prefix('fl'))));
         const fn = fns[life.fn]!;
-        const timed = (all: number[]) => all.slice(WARM);
-        // 201 where the function makes something: a 200 would mean it was there already.
-        const made = (status: number) => status === life.status;
-        samples.project.push(...timed(await httpSamples(fn.base, slice + WARM, (i) => ({ method: 'POST', path: '/', body: JSON.stringify(life.project(prefix('pj'), i)) }), made)));
-        samples.dashboard.push(...timed(await dashSamples(slice + WARM, (i) => ({ ...life.dashboard(prefix('db'), i), headers: dh() }))));
-        for (let i = 0; i < slice; i++) samples.cli.push(await cliOnce(['rbd', '-c', conf, ...life.cli(prefix('cl'), i)]));
+        const timed = async (system: string, call: (name: string, i: number) => Promise<unknown>) => {
+          for (let i = 0; i < slice + WARM; i++) {
+            await life.before?.(prefix(system), i);
+            const t = process.hrtime.bigint();
+            await call(prefix(system), i);
+            if (i >= WARM) samples[system === 'pj' ? 'project' : system === 'db' ? 'dashboard' : 'cli']!.push(Number(process.hrtime.bigint() - t) / 1000);
+          }
+        };
+        await timed('pj', async (name, i) => {
+          // 201 where the function makes something: a 200 would mean it was there already.
+          const status = await request(fn.base, { method: 'POST', path: '/', body: JSON.stringify(life.project(name, i)) });
+          if (status !== life.status) throw new Error(`${life.fn}: HTTP ${status}, not ${life.status}`);
+        });
+        await timed('db', (name, i) => dashCall({ ...life.dashboard(name, i), headers: dh() }));
+        await timed('cl', (name, i) => cliOnce(['rbd', '-c', conf, ...life.cli(name, i)]));
       }
       for (const [system, values] of Object.entries(samples)) emit({ op: life.op, system, latency: summary(values), throughput: { skipped: 'latency only' } });
     }

@@ -45,11 +45,14 @@ for spec in "${pools[@]}"; do
   log "pool $pool: $count images in $((SECONDS - t)) s"
 done
 
-# The lifecycle rows' pool (images made per sample by the floor); clones are v2
+# The lifecycle rows' pools (images made per sample by the floor, and one
+# for purge-trash's trash); clones are v2
 # for every system, as on a cluster that requires mimic clients or newer.
 "${ceph_cli[@]}" osd pool create bench-life 8 8 >/dev/null 2>&1
 timeout 120 rbd -c "$CEPH_CONF" pool init bench-life
-"${ceph_cli[@]}" osd set-require-min-compat-client mimic --yes-i-really-mean-it >/dev/null
+"${ceph_cli[@]}" osd pool create bench-purge 8 8 >/dev/null 2>&1
+timeout 120 rbd -c "$CEPH_CONF" pool init bench-purge
+"${ceph_cli[@]}" osd set-require-min-compat-client mimic --yes-i-really-mean-it >/dev/null 2>&1
 
 # ---- machine and cluster facts ----
 meta=$work/meta.env
