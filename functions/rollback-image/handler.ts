@@ -25,9 +25,10 @@ export default async function rollbackImage(event: FunctionEvent, context: Funct
   const snapshot = params.name('snapshot');
 
   const ceph = await context.ceph();
-  const [info] = await Promise.all([ceph.statImage(spec), snapshotOf(ceph, spec, snapshot)]);
+  const [info, snap] = await Promise.all([ceph.statImage(spec), snapshotOf(ceph, spec, snapshot)]);
   if (info.watchers.length > 0) throw inUse(spec, info.watchers.map((w) => w.address), "can't be rolled back while it is in use");
   await ceph.rollbackImage(spec, snapshot, { onProgress: logProgress(context.log, 'rollback', snapshotPath(spec, snapshot)) });
   context.changed();
-  return imageDetailResource(await ceph.statImage(spec));
+  // A rollback restores the data and the size, nothing else: no second open to read them back.
+  return { ...imageDetailResource(info), size: snap.size };
 }

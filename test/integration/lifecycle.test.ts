@@ -125,6 +125,7 @@ describe('resize-image', () => {
       expect(grown.status).toBe(200);
       expect(grown.body).toMatchObject({ kind: 'Image', name, size: 2 * GiB, watchers: [] }); // not the watch of its own open
       expect(rbdInfo(`rbd/${name}`).size).toBe(2 * GiB);
+      expect(grown.body).toEqual((await post('get-image', { pool: 'rbd', name })).body);
 
       const same = await post('resize-image', { pool: 'rbd', name, size: 2 * GiB });
       expect(same.status).toBe(200);
@@ -298,6 +299,7 @@ describe('rollback-image', () => {
       const res = await post('rollback-image', { pool: 'rbd', name, snapshot: 'before' });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ kind: 'Image', name, size: 64 * MiB, snapshots: 1 });
+      expect(res.body).toEqual((await post('get-image', { pool: 'rbd', name })).body); // the answer is not read back: it must be true
       expect(rbdInfo(`rbd/${name}`).size).toBe(64 * MiB);
       expect(contentHash(`rbd/${name}`)).toBe(atSnapshot);
     } finally {
