@@ -71,12 +71,12 @@ async function clone(
   child: Required<ImageSpec>,
   features: CreatableFeature[] | undefined,
 ): Promise<Cloned> {
-  // The clone is tried first and the child looked at only if its name is
-  // taken: a repeat is the rare case, and each lookup costs an image open.
   const cloneFormat = (await ceph.requiredMinCompatClient()) >= MIMIC ? 2 : 1;
   const warnings: string[] = [];
-  // v2 needs nothing of the snapshot; librbd's own ENOENT names a missing one.
-  // v1 may protect it, which a 409 for a taken name must not leave behind.
+  // v2 needs nothing of the snapshot (librbd's ENOENT names a missing one) and
+  // tries the clone first, looking at the child only if its name is taken: a
+  // repeat is rare, and a lookup costs an image open. v1 may protect the
+  // snapshot, which a 409 for a taken name must not leave behind: it looks first.
   if (cloneFormat === 1) {
     const existing = await existingClone(ceph, parent, snapshot, child);
     if (existing) return { info: existing, created: false, warnings: [] };
