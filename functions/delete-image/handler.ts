@@ -10,7 +10,7 @@ import { imagePath } from '../../shared/resources';
 import { inUse } from '../../shared/runtime/conflicts';
 import { Params } from '../../shared/runtime/params';
 import { SingleFlight } from '../../shared/runtime/single-flight';
-import { HttpError } from '../../shared/runtime/status';
+import { HttpError, success } from '../../shared/runtime/status';
 
 export const methods = ['DELETE'] as const;
 
@@ -36,7 +36,7 @@ export default async function deleteImage(event: FunctionEvent, context: Functio
   const { joined } = await deletes.run(JSON.stringify([spec.pool, spec.namespace, spec.name]), () => remove(ceph, spec, trash));
   if (joined) throw new HttpError(404, 'NotFound', `Image "${imagePath(spec)}" was deleted by a concurrent request.`, { ...spec });
   context.changed();
-  return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: trash ? 'Trashed' : 'Deleted', details: spec };
+  return success(trash ? 'Trashed' : 'Deleted', spec);
 }
 
 async function remove(ceph: CephClient, spec: Required<ImageSpec>, trash: boolean): Promise<void> {

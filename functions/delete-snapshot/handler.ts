@@ -11,7 +11,7 @@ import type { FunctionContext, FunctionEvent } from '../../shared/runtime/contex
 import { snapshotNotFound, snapshotOf } from '../../shared/runtime/lookup';
 import { Params } from '../../shared/runtime/params';
 import { SingleFlight } from '../../shared/runtime/single-flight';
-import { HttpError } from '../../shared/runtime/status';
+import { HttpError, success } from '../../shared/runtime/status';
 
 export const methods = ['DELETE'] as const;
 
@@ -35,7 +35,7 @@ export default async function deleteSnapshot(event: FunctionEvent, context: Func
   const { joined } = await deletes.run(key, () => remove(ceph, spec, snapshot, unprotect));
   if (joined) throw new HttpError(404, 'NotFound', `Snapshot "${snapshotPath(spec, snapshot)}" was deleted by a concurrent request.`, snapshotScope(spec, snapshot));
   context.changed();
-  return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason: 'Deleted', details: snapshotScope(spec, snapshot) };
+  return success('Deleted', snapshotScope(spec, snapshot));
 }
 
 async function remove(ceph: CephClient, spec: Required<ImageSpec>, snapshot: string, unprotect: boolean): Promise<void> {

@@ -74,6 +74,11 @@ const CEPH_TO_HTTP: Record<string, [number, Reason]> = {
   ERR_CEPH_CONNECT_FAILED: [503, 'ServiceUnavailable'],
 };
 
+/** A 200 Status for a change that leaves nothing to describe (a deletion). */
+export function success(reason: string, details: Record<string, unknown>): Status {
+  return { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200, reason, details };
+}
+
 /** A failure's Status; its message and details never carry a key or the token (secrets.ts). */
 export function failure(code: number, reason: string, message: string, details?: Record<string, unknown>): Status {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: scrub(message), ...(details && { details: scrubValue(details) }) };
