@@ -104,12 +104,19 @@ export class Runtime {
     app.disable('x-powered-by');
     app.set('etag', false);
     app.use(this.requestLog);
-    for (const p of HEALTH_PATHS) app.get(p, (_req, res) => this.answerHealth(res));
-    for (const p of READY_PATHS) app.get(p, (_req, res) => this.answerReady(res));
-    app.get('/metrics', async (_req, res) => {
-      res.type(this.options.metrics.registry.contentType).send(await this.options.metrics.registry.metrics());
+    // One lookup rather than a router layer per path: every request passes here.
+    const own = new Map<string, (res: Response) => unknown>([
+      ...[...HEALTH_PATHS].map((p) => [p, (res: Response) => this.answerHealth(res)] as const),
+      ...[...READY_PATHS].map((p) => [p, (res: Response) => this.answerReady(res)] as const),
+      ['/metrics', (res: Response) => this.answerMetrics(res)],
+    ]);
+    app.use((req, res, next) => {
+      // As express routes match: any case, one trailing slash.
+      const answer = own.get(req.path.toLowerCase().replace(/(.)\/$/, '$1'));
+      if (!answer) return next();
+      if (req.method !== 'GET' && req.method !== 'HEAD') return next(methodNotAllowedError(req, ['GET']));
+      Promise.resolve(answer(res)).catch(next);
     });
-    for (const p of [...HEALTH_PATHS, ...READY_PATHS, '/metrics']) app.all(p, methodNotAllowed(['GET']));
     return app;
   }
 
@@ -119,20 +126,24 @@ export class Runtime {
     app.use(this.errorHandler);
   }
 
-  /** The middleware chain that runs one function for a request. */
+  /**
+   * The handler that runs one function for a request: token, method,
+   * max_inflight, body, then the call. One handler rather than a chain of
+   * middleware, since each router layer costs every request.
+   */
   functionRoute(name: string, mod: FunctionModule, adapter: RouteAdapter = {}): RequestHandler[] {
     const methods = adapter.methods ?? [...new Set([...mod.methods, 'POST'])];
     return [
-      (_req, res, next) => {
+      (req, res, next) => {
         res.locals.functionName = name;
         res.locals.respond = adapter.respond;
-        next();
+        const refused = this.refuseCaller(req, res) ?? (methods.includes(req.method) ? undefined : methodNotAllowedError(req, methods)) ?? this.admit(res);
+        if (refused) return next(refused);
+        this.readBody(req, res, (err?: unknown) => {
+          if (err) return next(err);
+          this.run(name, mod, req, res, adapter).catch(next);
+        });
       },
-      this.authenticate,
-      (req, _res, next) => (methods.includes(req.method) ? next() : next(methodNotAllowedError(req, methods))),
-      this.limitInflight,
-      this.parseBody,
-      (req, res) => this.run(name, mod, req, res, adapter),
     ];
   }
 
@@ -301,6 +312,11 @@ export class Runtime {
     this.options.logger.info('drained');
   }
 
+  private async answerMetrics(res: Response): Promise<void> {
+    const { registry } = this.options.metrics;
+    res.type(registry.contentType).send(await registry.metrics());
+  }
+
   private answerHealth(res: Response): void {
     if (this.draining) return sendStatus(res, failure(503, 'ServiceUnavailable', 'Draining: the process is shutting down.'));
     res.json({ status: 'ok' });
@@ -348,23 +364,26 @@ export class Runtime {
     next();
   };
 
-  /** Bearer token, compared in constant time (digests hide the length too). */
-  private readonly authenticate: RequestHandler = (req, res, next) => {
-    if (!this.tokenDigest) return next();
+  /** Bearer token, compared in constant time (digests hide the length too): the refusal, or undefined. */
+  private refuseCaller(req: Request, res: Response): HttpError | undefined {
+    if (!this.tokenDigest) return undefined;
     const match = /^Bearer (.+)$/.exec(req.get('Authorization') ?? '');
-    if (match && timingSafeEqual(digest(match[1]!), this.tokenDigest)) return next();
+    if (match && timingSafeEqual(digest(match[1]!), this.tokenDigest)) return undefined;
     res.setHeader('WWW-Authenticate', 'Bearer');
-    next(new HttpError(401, 'Unauthorized', 'Missing or wrong bearer token: send "Authorization: Bearer <token>" (RBD_API_TOKEN).'));
-  };
+    return new HttpError(401, 'Unauthorized', 'Missing or wrong bearer token: send "Authorization: Bearer <token>" (RBD_API_TOKEN).');
+  }
 
-  private readonly limitInflight: RequestHandler = (_req, res, next) => {
+  private readonly authenticate: RequestHandler = (req, res, next) => next(this.refuseCaller(req, res));
+
+  /** Counts the request in flight until its answer is sent, or refuses it (draining, max_inflight). */
+  private admit(res: Response): HttpError | undefined {
     if (this.draining) {
       res.setHeader('Connection', 'close');
-      return next(new HttpError(503, 'ServiceUnavailable', 'Shutting down (SIGTERM): nothing was done. Retry; another replica, or this one restarted, will take it.'));
+      return new HttpError(503, 'ServiceUnavailable', 'Shutting down (SIGTERM): nothing was done. Retry; another replica, or this one restarted, will take it.');
     }
     const max = this.options.settings.maxInflight;
     if (max > 0 && this.inflight >= max) {
-      return next(new HttpError(429, 'TooManyRequests', `Too many requests in flight (max_inflight=${max}); retry shortly.`));
+      return new HttpError(429, 'TooManyRequests', `Too many requests in flight (max_inflight=${max}); retry shortly.`);
     }
     this.inflight++;
     this.options.metrics.inflight.inc();
@@ -377,18 +396,19 @@ export class Runtime {
     };
     res.on('finish', release);
     res.on('close', release);
-    next();
-  };
+    return undefined;
+  }
 
-  private readonly parseBody: RequestHandler = (req, res, next) => {
+  /** A JSON body (or none) into req.body; other types are 415. */
+  private readBody(req: Request, res: Response, done: (err?: unknown) => void): void {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is(JSON_TYPES)) {
-      return next(
-        new HttpError(415, 'UnsupportedMediaType', `Send the body as application/json (got ${req.get('Content-Type') ?? 'no Content-Type'}).`),
-      );
+      return done(new HttpError(415, 'UnsupportedMediaType', `Send the body as application/json (got ${req.get('Content-Type') ?? 'no Content-Type'}).`));
     }
-    this.jsonParser(req, res, next);
-  };
+    this.jsonParser(req, res, done);
+  }
+
+  private readonly parseBody: RequestHandler = (req, res, next) => this.readBody(req, res, next);
 
   private async run(name: string, mod: FunctionModule, req: Request, res: Response, adapter: RouteAdapter): Promise<void> {
     const callId = res.locals.callId as string;

@@ -19,12 +19,16 @@ describe('duplicateKey', () => {
     expect(duplicateKey('{"a":[{"c":1},{"c":2,"c":3}]}')).toBe('a[1].c');
     // Escapes spell the same key.
     expect(duplicateKey('{"size":1,"si\\u007ae":2}')).toBe('size');
+    expect(duplicateKey('{"__proto__":1, "__proto__" :2}')).toBe('__proto__');
+    expect(duplicateKey('{ "a" : "x\\":", "b":{"k\\"" :1}, "a" :\n2}')).toBe('a');
   });
 
   test('passes what has none, and leaves what is not JSON to the JSON parser', () => {
     expect(duplicateKey('{"a":{"b":1},"b":{"a":1}}')).toBeUndefined();
     expect(duplicateKey('[{"a":1},{"a":2}]')).toBeUndefined();
     expect(duplicateKey('{"a":')).toBeUndefined();
+    // Colons and quotes inside strings are not keys.
+    expect(duplicateKey('{"a":"b\\":c", "d":["e:", "\\"f\\":"], "g" : {"h":null}}')).toBeUndefined();
   });
 });
 
