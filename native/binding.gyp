@@ -11,6 +11,7 @@
         "src/describe.cc",
         "src/errors.cc",
         "src/images.cc",
+        "src/json.cc",
         "src/pools.cc",
         "src/progress.cc",
         "src/snapshots.cc",

@@ -8,6 +8,7 @@ import { CephError, invalidParameterError } from '../../shared/errors';
 import { imageResource } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
+import { RawJson } from '../../shared/runtime/raw-json';
 
 export const methods = ['GET'] as const;
 
@@ -40,34 +41,21 @@ export default async function listImages(event: FunctionEvent, context: Function
   const after = token ? decodeToken(token, pool, namespace) : undefined;
 
   const ceph = await context.ceph();
-  const images = (await ceph.listImages(pool, namespace)).sort(byName);
-  const start = after === undefined ? 0 : firstAfter(images, after);
-  const page = images.slice(start, start + limit);
-  const more = start + limit < images.length;
-
-  const items = detail
-    ? await withDetail(ceph, pool, namespace, page)
-    : page.map((image) => ({ pool, namespace, name: image.name, id: image.id }));
+  const continuation = (last: string | undefined, more: boolean) =>
+    more && last !== undefined ? { continue: encodeToken({ pool, namespace, after: last }) } : {};
+  if (!detail) {
+    // Names only: the addon sorts, cuts and writes the page's JSON off the event loop.
+    const page = await ceph.listImagesPage(pool, namespace, { after, limit, json: true });
+    const metadata = continuation(page.last, page.more);
+    return RawJson.concat(`{"kind":"ImageList","apiVersion":"v1","metadata":${JSON.stringify(metadata)},"items":`, page.items, '}');
+  }
+  const page = await ceph.listImagesPage(pool, namespace, { after, limit });
   return {
     kind: 'ImageList',
     apiVersion: 'v1',
-    metadata: more ? { continue: encodeToken({ pool, namespace, after: page[page.length - 1]!.name }) } : {},
-    items,
+    metadata: continuation(page.last, page.more),
+    items: await withDetail(ceph, pool, namespace, page.items),
   };
-}
-
-const byName = (a: ImageRef, b: ImageRef) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
-/** Index of the first image named after `name` in a sorted list. */
-function firstAfter(images: ImageRef[], name: string): number {
-  let lo = 0;
-  let hi = images.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (images[mid]!.name <= name) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function encodeToken(token: PageToken): string {

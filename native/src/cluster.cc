@@ -66,6 +66,7 @@ Napi::Function Cluster::Define(Napi::Env env) {
                          InstanceMethod<&Cluster::Close>("close"),
                          InstanceMethod<&Cluster::ListPools>("listPools"),
                          InstanceMethod<&Cluster::ListImages>("listImages"),
+                         InstanceMethod<&Cluster::ListImagesPage>("listImagesPage"),
                          InstanceMethod<&Cluster::CreateImage>("createImage"),
                          InstanceMethod<&Cluster::StatImage>("statImage"),
                          InstanceMethod<&Cluster::RemoveImage>("removeImage"),
@@ -140,6 +141,22 @@ Napi::Value Cluster::ListPools(const Napi::CallbackInfo& info) {
 Napi::Value Cluster::ListImages(const Napi::CallbackInfo& info) {
   return (new ListImagesWorker(info.Env(), state_, StringArg(info, 0, "pool"),
                                StringArg(info, 1, "namespace")))
+      ->Start();
+}
+
+// (pool, namespace, {after?: string, limit: number, json: boolean})
+Napi::Value Cluster::ListImagesPage(const Napi::CallbackInfo& info) {
+  if (!info[2].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
+  Napi::Object opts = info[2].As<Napi::Object>();
+  PageOptions options;
+  if (!opts.Get("after").IsUndefined()) options.after = OptString(opts, "after");
+  auto limit = OptUint(opts, "limit");
+  if (!limit || *limit < 1) throw Napi::TypeError::New(info.Env(), "limit must be a positive number");
+  options.limit = static_cast<size_t>(*limit);
+  if (!opts.Get("json").IsBoolean()) throw Napi::TypeError::New(info.Env(), "json must be a boolean");
+  options.json = opts.Get("json").As<Napi::Boolean>().Value();
+  return (new ListImagesPageWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                   std::move(options)))
       ->Start();
 }
 

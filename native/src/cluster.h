@@ -21,6 +21,7 @@ class Cluster : public Napi::ObjectWrap<Cluster> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value ListPools(const Napi::CallbackInfo& info);
   Napi::Value ListImages(const Napi::CallbackInfo& info);
+  Napi::Value ListImagesPage(const Napi::CallbackInfo& info);
   Napi::Value CreateImage(const Napi::CallbackInfo& info);
   Napi::Value StatImage(const Napi::CallbackInfo& info);
   Napi::Value RemoveImage(const Napi::CallbackInfo& info);

@@ -3,11 +3,13 @@
 #include <rados/librados.h>
 #include <rbd/features.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
 #include <string>
 
+#include "json.h"
 #include "snapshots.h"
 
 namespace rbdfn {
@@ -45,6 +47,57 @@ Napi::Value ListImagesWorker::Result(Napi::Env env) {
     out.Set(2 * i, Napi::String::New(env, images_[i].first));
     out.Set(2 * i + 1, Napi::String::New(env, images_[i].second));
   }
+  return out;
+}
+
+void ListImagesPageWorker::Run() {
+  ListImagesWorker::Run();
+  if (failure_.Failed()) return;
+  std::sort(images_.begin(), images_.end());  // names are unique: ids never decide
+  start_ = 0;
+  if (options_.after) {
+    start_ = std::upper_bound(images_.begin(), images_.end(), *options_.after,
+                              [](const std::string& after, const auto& image) { return after < image.first; }) -
+             images_.begin();
+  }
+  end_ = start_ + std::min(options_.limit, images_.size() - start_);
+  if (!options_.json) return;
+
+  std::string prefix = "{\"pool\":";
+  AppendJsonString(&prefix, failure_.pool);
+  prefix += ",\"namespace\":";
+  AppendJsonString(&prefix, failure_.ns);
+  prefix += ",\"name\":";
+  json_.reserve(2 + (end_ - start_) * (prefix.size() + 64));
+  json_.push_back('[');
+  for (size_t i = start_; i < end_; ++i) {
+    if (i > start_) json_.push_back(',');
+    json_ += prefix;
+    AppendJsonString(&json_, images_[i].first);
+    json_ += ",\"id\":";
+    AppendJsonString(&json_, images_[i].second);
+    json_.push_back('}');
+  }
+  json_.push_back(']');
+}
+
+// {items: Buffer of JSON text | page: flat [name, id, ...], more, last}.
+Napi::Value ListImagesPageWorker::Result(Napi::Env env) {
+  Napi::Object out = Napi::Object::New(env);
+  if (options_.json) {
+    auto* text = new std::string(std::move(json_));
+    out.Set("items", Napi::Buffer<char>::New(env, text->data(), text->size(),
+                                             [](Napi::Env, char*, std::string* owned) { delete owned; }, text));
+  } else {
+    Napi::Array page = Napi::Array::New(env, (end_ - start_) * 2);
+    for (size_t i = start_; i < end_; ++i) {
+      page.Set(2 * (i - start_), Napi::String::New(env, images_[i].first));
+      page.Set(2 * (i - start_) + 1, Napi::String::New(env, images_[i].second));
+    }
+    out.Set("page", page);
+  }
+  out.Set("more", Napi::Boolean::New(env, end_ < images_.size()));
+  out.Set("last", end_ > start_ ? Napi::String::New(env, images_[end_ - 1].first) : env.Null());
   return out;
 }
 

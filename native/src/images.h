@@ -23,8 +23,34 @@ class ListImagesWorker : public ClusterWorker {
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
 
- private:
   std::vector<std::pair<std::string, std::string>> images_;  // (name, id)
+};
+
+struct PageOptions {
+  // The page starts after this name (the last of the previous page), if set.
+  std::optional<std::string> after;
+  size_t limit = 1000;
+  // The page's items as JSON ({pool, namespace, name, id} each), or else as
+  // flat [name, id, ...] pairs.
+  bool json = true;
+};
+
+// One page of a pool's images sorted by name, sorted and cut here rather than
+// on the JS thread. Names sort by their bytes (UTF-8: code point order).
+class ListImagesPageWorker : public ListImagesWorker {
+ public:
+  ListImagesPageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                       PageOptions options)
+      : ListImagesWorker(env, std::move(state), std::move(pool), std::move(ns)), options_(std::move(options)) {}
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  PageOptions options_;
+  size_t start_ = 0, end_ = 0;
+  std::string json_;
 };
 
 struct CreateOptions {

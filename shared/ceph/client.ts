@@ -106,6 +106,15 @@ export interface ChildRef {
   trash: boolean;
 }
 
+/** A page of listImagesPage. */
+export interface ImagePage<Items> {
+  items: Items;
+  /** Whether images follow this page. */
+  more: boolean;
+  /** The page's last name; undefined for an empty page. */
+  last?: string;
+}
+
 export interface TrashEntry {
   id: string;
   name: string;
@@ -206,6 +215,32 @@ export class CephClient {
     const images: ImageRef[] = new Array(flat.length / 2);
     for (let i = 0; i < images.length; i++) images[i] = { name: flat[2 * i]!, id: flat[2 * i + 1]! };
     return images;
+  }
+
+  /**
+   * One page of a pool's images, sorted by name (by their UTF-8 bytes), from
+   * the first name after `after`, at most `limit` (≥ 1). With json, the items
+   * come as the JSON text of [{pool, namespace, name, id}, ...], built off
+   * the event loop; otherwise as refs. ENOENT if the pool or namespace is missing.
+   */
+  async listImagesPage(pool: string, namespace: string | undefined, options: { after?: string; limit: number; json: true }): Promise<ImagePage<Buffer>>;
+  async listImagesPage(pool: string, namespace: string | undefined, options: { after?: string; limit: number; json?: false }): Promise<ImagePage<ImageRef[]>>;
+  async listImagesPage(pool: string, namespace: string | undefined, options: { after?: string; limit: number; json?: boolean }): Promise<ImagePage<Buffer | ImageRef[]>> {
+    const trace = captureTrace(this.listImagesPage);
+    const p = validateName('pool', pool);
+    const ns = validateNamespace(namespace);
+    if (!Number.isSafeInteger(options.limit) || options.limit < 1) throw invalidParameterError('limit', 'an integer of at least 1', options.limit);
+    const native = { limit: options.limit, json: options.json === true, ...(options.after !== undefined && { after: options.after }) };
+    const page = await this.run('listImages', trace, () => this.cluster.listImagesPage(p, ns, native));
+    let items: Buffer | ImageRef[];
+    if (page.items) {
+      items = page.items;
+    } else {
+      const flat = page.page!;
+      items = new Array<ImageRef>(flat.length / 2);
+      for (let i = 0; i < items.length; i++) items[i] = { name: flat[2 * i]!, id: flat[2 * i + 1]! };
+    }
+    return { items, more: page.more, last: page.last ?? undefined };
   }
 
   /** Creates a format-2 image of size bytes. EEXIST if the name is taken. */

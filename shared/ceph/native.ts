@@ -112,6 +112,17 @@ export interface NativeError extends Error {
   monHost?: string;
 }
 
+export interface NativeImagePage {
+  /** With json: a JSON array of {pool, namespace, name, id}. */
+  items?: Buffer;
+  /** Without json: [name0, id0, name1, id1, ...]. */
+  page?: string[];
+  /** Whether images follow this page. */
+  more: boolean;
+  /** The page's last name, or null for an empty page. */
+  last: string | null;
+}
+
 export interface NativeCluster {
   connect(options: NativeConnectOptions): Promise<NativeConnectInfo>;
   close(): Promise<void>;
@@ -119,6 +130,8 @@ export interface NativeCluster {
   listPools(): Promise<string>;
   /** Flat pairs: [name0, id0, name1, id1, ...]. */
   listImages(pool: string, namespace: string): Promise<string[]>;
+  /** A page sorted by name: items as JSON text (json) or flat [name, id, ...] pairs (page). */
+  listImagesPage(pool: string, namespace: string, options: { after?: string; limit: number; json: boolean }): Promise<NativeImagePage>;
   createImage(pool: string, namespace: string, image: string, size: number, options: NativeCreateOptions): Promise<void>;
   /**
    * With describe: the new image as read back from its id and header objects,

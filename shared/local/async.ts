@@ -10,6 +10,7 @@ import type express from 'express';
 import type { Logger } from 'pino';
 import type { FunctionEvent, FunctionModule } from '../runtime/context';
 import type { Metrics } from '../runtime/metrics';
+import { RawJson } from '../runtime/raw-json';
 import { methodNotAllowed, sendStatus, type InvokeResult, type Runtime } from '../runtime/server';
 import { parseUrl, type AsyncSettings } from '../runtime/settings';
 import { HttpError, failure } from '../runtime/status';
@@ -100,7 +101,7 @@ export class AsyncQueue {
       this.logger[result.status >= 500 ? 'error' : 'info'](context, 'async call done (no callback)');
       return;
     }
-    const body = result.body === undefined ? '' : JSON.stringify(result.body);
+    const body = result.body === undefined ? '' : result.body instanceof RawJson ? result.body.bytes.toString('utf8') : JSON.stringify(result.body);
     const headers: Record<string, string> = {
       ...result.headers,
       'Content-Type': 'application/json',

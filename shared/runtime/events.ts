@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloudEvent, CloudEventV1 } from 'cloudevents';
+import { plainValue } from './raw-json';
 import { isPlainObject } from './params';
 import { HttpError } from './status';
 
@@ -109,7 +110,8 @@ export function subjectOf(...candidates: unknown[]): string | undefined {
 }
 
 /** The event for a function's answer: its reply type and data, or rbd.error with the Status. */
-export function answerEvent(functionName: string, events: FunctionEvents, status: number, body: unknown, request?: unknown): CloudEvent<unknown> {
+export function answerEvent(functionName: string, events: FunctionEvents, status: number, answer: unknown, request?: unknown): CloudEvent<unknown> {
+  const body = plainValue(answer);
   return new (sdk().CloudEvent)<unknown>({
     type: status < 400 ? events.replies : ERROR_EVENT_TYPE,
     source: eventSource(functionName),

@@ -18,6 +18,7 @@ import { answerEvent, isCloudEventRequest, readCloudEvent, toBinary } from './ev
 import type { Metrics } from './metrics';
 import { MAX_DEPTH, duplicateKey, nestsDeeperThan } from './json-body';
 import { checkParameters, isPlainObject } from './params';
+import { RawJson, plainValue } from './raw-json';
 import { registerSecret } from './secrets';
 import type { RuntimeSettings } from './settings';
 import { HttpError, failure, statusOf, type Reason, type Status } from './status';
@@ -418,7 +419,8 @@ export class Runtime {
     if (res.headersSent) return;
     res.status(result.status).set(result.headers);
     if (result.body === undefined) res.end();
-    else res.json(reshape(res, result.body));
+    else if (result.body instanceof RawJson && !res.locals.respond) res.type('json').send(result.body.bytes);
+    else res.json(reshape(res, plainValue(result.body)));
   }
 
   /** A CloudEvent: its data is the handler's body; the answer is a binary-mode CloudEvent. */

@@ -2,6 +2,7 @@
  * The HTTP contract of the four functions through the local gateway, against
  * the real sandbox cluster, with the rbd CLI as the oracle for what exists.
  */
+import { execSync } from 'node:child_process';
 import { ceph, rbd, rbdInfo, startWatch, stopWatch, uniqueName } from '../helpers/ceph';
 import { call, expectStatus, startGateway, type TestGateway } from '../helpers/gateway';
 
@@ -224,6 +225,37 @@ describe('list-images', () => {
       expect(res.body.metadata.continue).toEqual(expect.any(String));
     } finally {
       rbd('snap', 'purge', `rbd/${ns}/img-00`);
+    }
+  });
+
+  test('names that JSON must escape, and bytes that are not UTF-8, come out as JSON.stringify writes them, in byte order', async () => {
+    const odd = uniqueName('odd');
+    rbd('namespace', 'create', `rbd/${odd}`);
+    // As raw bytes: one name has an invalid UTF-8 sequence, which V8 (and so the old JS path) reads as U+FFFD.
+    const raw = [
+      Buffer.from('q"uote'),
+      Buffer.from('back\\slash'),
+      Buffer.from('tab\tand\u0001ctl'),
+      Buffer.from('ünïcödé'),
+      Buffer.from('\u{1F600}emoji'),
+      Buffer.from('\uFFFDreplacement'),
+      Buffer.concat([Buffer.from('bad'), Buffer.from([0xe2, 0x82]), Buffer.from('cut'), Buffer.from([0xff])]),
+    ];
+    const shell = (name: Buffer) => `$'${[...name].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}'`;
+    try {
+      for (const name of raw) execSync(`rbd -c "$CEPH_CONF" create --size 1M rbd/${odd}/${shell(name)}`, { shell: '/bin/bash', stdio: 'ignore' });
+      const sorted = [...raw].sort(Buffer.compare).map((b) => b.toString('utf8'));
+      expect(sorted).toContain('bad\uFFFDcut\uFFFD');
+      const res = await call(fn('list-images', `?pool=rbd&namespace=${odd}`));
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((i: { name: string }) => i.name)).toEqual(sorted);
+      // Paging from an escaped name picks up after it.
+      const first = await call(fn('list-images', `?pool=rbd&namespace=${odd}&limit=2`));
+      const rest = await call(fn('list-images', `?pool=rbd&namespace=${odd}&limit=10&continue=${first.body.metadata.continue}`));
+      expect([...first.body.items, ...rest.body.items].map((i: { name: string }) => i.name)).toEqual(sorted);
+    } finally {
+      for (const name of raw) execSync(`rbd -c "$CEPH_CONF" rm --no-progress rbd/${odd}/${shell(name)}`, { shell: '/bin/bash', stdio: 'ignore' });
+      rbd('namespace', 'remove', `rbd/${odd}`);
     }
   });
 

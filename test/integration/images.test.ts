@@ -126,6 +126,17 @@ describe('create, stat, list, remove', () => {
     const listed = (await client.listImages('rbd', ns)).map((i) => i.name).sort();
     expect(listed).toEqual(names);
     expect(rbd('ls', `rbd/${ns}`).trim().split('\n').sort()).toEqual(names);
+    // Pages, as JSON and as refs: sorted, cut after a name, the same ids.
+    const refs = await client.listImagesPage('rbd', ns, { limit: 1000 });
+    expect(refs).toEqual({ items: expect.any(Array), more: false, last: 'img-299' });
+    expect(refs.items.map((i) => i.name)).toEqual(names);
+    const json = await client.listImagesPage('rbd', ns, { after: 'img-099', limit: 100, json: true });
+    expect(json.more).toBe(true);
+    expect(json.last).toBe('img-199');
+    expect(JSON.parse(json.items.toString('utf8'))).toEqual(refs.items.slice(100, 200).map((r) => ({ pool: 'rbd', namespace: ns, ...r })));
+    expect(await client.listImagesPage('rbd', ns, { after: 'img-299', limit: 5, json: true })).toEqual({ items: Buffer.from('[]'), more: false, last: undefined });
+    await expect(client.listImagesPage('rbd', ns, { limit: 0 })).rejects.toThrow(/limit/);
+    await expect(client.listImagesPage('rbd', uniqueName('nons'), { limit: 5, json: true })).rejects.toMatchObject({ code: 'ENOENT' });
     await Promise.all(names.map((name) => client.removeImage({ pool: 'rbd', namespace: ns, name })));
     rbd('namespace', 'remove', `rbd/${ns}`);
   });
