@@ -27,35 +27,36 @@ export default async function restoreImage(event: FunctionEvent, context: Functi
   checkPoolAllowed(context.settings.allowedPools, pool);
 
   const ceph = await context.ceph();
-  const entry = (await ceph.listTrash(pool, namespace)).find((e) => e.id === id);
-  if (!entry) {
-    throw new HttpError(404, 'NotFound', `No image with id "${id}" in the trash of ${imagePath({ pool, namespace, name: '' })}; list-trash shows what is there.`, {
-      pool,
-      namespace,
-      id,
-    });
-  }
-  // The others are librbd's own work in progress (a removal, a migration, mirroring), which it finishes or undoes itself.
-  if (entry.source !== 'user' && entry.source !== 'user_parent') {
-    throw new HttpError(
-      409,
-      'InUse',
-      `Image "${entry.name}" (id ${id}) is in the trash of ${pool} because librbd moved it there (source "${entry.source}"), not a user; it can't be restored while librbd works on it.`,
-      { pool, namespace, id, source: entry.source },
-    );
-  }
-  const spec = { pool, namespace, name: newName ?? entry.name };
+  const spec = { pool, namespace, name: newName ?? '' };
+  let result;
   try {
-    await ceph.restoreTrash(pool, namespace, id, spec.name);
+    result = await ceph.restoreTrash(pool, namespace, id, newName);
   } catch (err) {
+    if (err instanceof CephError && err.code === 'ENOENT' && err.op === 'rbd_trash_get') {
+      throw new HttpError(404, 'NotFound', `No image with id "${id}" in the trash of ${imagePath({ pool, namespace, name: '' })}; list-trash shows what is there.`, {
+        pool,
+        namespace,
+        id,
+      });
+    }
     if (err instanceof CephError && err.code === 'EEXIST') {
-      throw new HttpError(409, 'AlreadyExists', `Image "${imagePath(spec)}" already exists. Restore under another name (name=...), or delete the existing image first.`, {
-        ...spec,
+      const taken = { ...spec, name: err.image ?? spec.name };
+      throw new HttpError(409, 'AlreadyExists', `Image "${imagePath(taken)}" already exists. Restore under another name (name=...), or delete the existing image first.`, {
+        ...taken,
         id,
       });
     }
     throw err;
   }
+  // The others are librbd's own work in progress (a removal, a migration, mirroring), which it finishes or undoes itself.
+  if (!result.restored) {
+    throw new HttpError(
+      409,
+      'InUse',
+      `Image "${result.name}" (id ${id}) is in the trash of ${pool} because librbd moved it there (source "${result.source}"), not a user; it can't be restored while librbd works on it.`,
+      { pool, namespace, id, source: result.source },
+    );
+  }
   context.changed();
-  return imageDetailResource(await ceph.statImage(spec));
+  return imageDetailResource(result.image);
 }

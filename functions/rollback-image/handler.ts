@@ -4,10 +4,11 @@
  * not have its blocks rewritten under it); a missing snapshot → 404.
  * Rolling back a large image takes a while: call it asynchronously.
  */
+import { CephError } from '../../shared/errors';
 import { imageDetailResource, snapshotPath } from '../../shared/resources';
 import { inUse } from '../../shared/runtime/conflicts';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
-import { snapshotOf } from '../../shared/runtime/lookup';
+import { snapshotNotFound } from '../../shared/runtime/lookup';
 import { Params } from '../../shared/runtime/params';
 import { logProgress } from '../../shared/runtime/progress';
 
@@ -25,10 +26,15 @@ export default async function rollbackImage(event: FunctionEvent, context: Funct
   const snapshot = params.name('snapshot');
 
   const ceph = await context.ceph();
-  const [info, snap] = await Promise.all([ceph.statImage(spec), snapshotOf(ceph, spec, snapshot)]);
-  if (info.watchers.length > 0) throw inUse(spec, info.watchers.map((w) => w.address), "can't be rolled back while it is in use");
-  await ceph.rollbackImage(spec, snapshot, { onProgress: logProgress(context.log, 'rollback', snapshotPath(spec, snapshot)) });
+  let result;
+  try {
+    result = await ceph.rollbackImage(spec, snapshot, { onProgress: logProgress(context.log, 'rollback', snapshotPath(spec, snapshot)) });
+  } catch (err) {
+    if (err instanceof CephError && err.code === 'ENOENT' && err.op === 'rbd_snap_exists') throw snapshotNotFound(spec, snapshot);
+    throw err;
+  }
+  const { rolledBack, image } = result;
+  if (!rolledBack) throw inUse(spec, image.watchers.map((w) => w.address), "can't be rolled back while it is in use");
   context.changed();
-  // A rollback restores the data and the size, nothing else: no second open to read them back.
-  return { ...imageDetailResource(info), size: snap.size };
+  return imageDetailResource(image);
 }

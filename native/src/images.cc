@@ -179,23 +179,7 @@ int StatImageWorker::Collect(rbd_image_t image, bool own_watch) {
   stat_.snapshot_count = r;
   rbd_snap_list_end(snaps.data());
 
-  std::vector<rbd_image_watcher_t> watchers(8);
-  size_t max_watchers = watchers.size();
-  while ((r = rbd_watchers_list(image, watchers.data(), &max_watchers)) == -ERANGE) {
-    watchers.resize(max_watchers);
-  }
-  if (r < 0) return Fail(r, "rbd_watchers_list"), r;
-  // A watcher's id is its client's global id: ours, for the watch of our own open.
-  const int64_t self = own_watch ? static_cast<int64_t>(rados_get_instance_id(state_->cluster())) : -1;
-  bool skipped_self = false;
-  for (size_t i = 0; i < max_watchers; ++i) {
-    if (watchers[i].id == self && !skipped_self) {
-      skipped_self = true;
-      continue;
-    }
-    stat_.watchers.push_back({watchers[i].addr, watchers[i].id, watchers[i].cookie});
-  }
-  rbd_watchers_list_cleanup(watchers.data(), max_watchers);
+  if ((r = CollectWatchers(image, own_watch)) < 0) return r;
 
   if ((r = GetParent(image, &stat_.parent)) < 0) return Fail(r, "rbd_get_parent"), r;
   // rbd_get_data_pool_id answers the image's own pool without a data pool.
@@ -250,6 +234,29 @@ Napi::Value StatImageWorker::Result(Napi::Env env) {
 void RemoveImageWorker::Run() {
   int r = WithIoctx([&](Ioctx* io) { return rbd_remove(io->get(), failure_.image.c_str()); });
   if (r < 0) Fail(r, "rbd_remove");
+}
+
+int StatImageWorker::CollectWatchers(rbd_image_t image, bool own_watch) {
+  std::vector<rbd_image_watcher_t> watchers(8);
+  size_t max_watchers = watchers.size();
+  int r;
+  while ((r = rbd_watchers_list(image, watchers.data(), &max_watchers)) == -ERANGE) {
+    watchers.resize(max_watchers);
+  }
+  if (r < 0) return Fail(r, "rbd_watchers_list"), r;
+  // A watcher's id is its client's global id: ours, for the watch of our own open.
+  const int64_t self = own_watch ? static_cast<int64_t>(rados_get_instance_id(state_->cluster())) : -1;
+  bool skipped_self = false;
+  for (size_t i = 0; i < max_watchers; ++i) {
+    if (watchers[i].id == self && !skipped_self) {
+      skipped_self = true;
+      continue;
+    }
+    stat_.watchers.push_back({watchers[i].addr, watchers[i].id, watchers[i].cookie});
+  }
+  rbd_watchers_list_cleanup(watchers.data(), max_watchers);
+
+  return 0;
 }
 
 void ResizeImageWorker::Run() {

@@ -121,6 +121,8 @@ class StatImageWorker : public ClusterWorker {
   // Fills stat_ from an open image. An image opened read-write carries our
   // own header watch, which own_watch leaves out of the watchers.
   int Collect(rbd_image_t image, bool own_watch = false);
+  // The image's watchers into stat_.watchers, as Collect reads them.
+  int CollectWatchers(rbd_image_t image, bool own_watch);
   ImageStat stat_;
 };
 

@@ -152,9 +152,31 @@ Napi::Value ListChildrenWorker::Result(Napi::Env env) {
 void RollbackWorker::Run() {
   rbd_image_t image = nullptr;
   if (!OpenImage(&image, false)) return;
-  int r = rbd_snap_rollback_with_progress(image, failure_.snapshot.c_str(), Progress::Callback, &progress_);
+  bool exists = false;
+  int r = rbd_snap_exists(image, failure_.snapshot.c_str(), &exists);
+  if (r < 0) {
+    Fail(r, "rbd_snap_exists");
+  } else if (!exists) {
+    Fail(-ENOENT, "rbd_snap_exists");
+  } else if (CollectWatchers(image, true) == 0) {
+    if (!stat_.watchers.empty()) {
+      stat_.watchers.clear();
+      Collect(image, true);  // the image as it is, for the answer
+    } else if ((r = rbd_snap_rollback_with_progress(image, failure_.snapshot.c_str(), Progress::Callback, &progress_)) < 0) {
+      Fail(r, "rbd_snap_rollback_with_progress");
+    } else {
+      rolled_back_ = true;
+      stat_.watchers.clear();
+      Collect(image, true);
+    }
+  }
   rbd_close(image);
-  if (r < 0) Fail(r, "rbd_snap_rollback_with_progress");
+}
+
+Napi::Value RollbackWorker::Result(Napi::Env env) {
+  Napi::Object out = StatImageWorker::Result(env).As<Napi::Object>();
+  out.Set("rolledBack", Napi::Boolean::New(env, rolled_back_));
+  return out;
 }
 
 }  // namespace rbdfn

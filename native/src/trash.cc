@@ -50,17 +50,36 @@ Napi::Value ListTrashWorker::Result(Napi::Env env) {
 }
 
 void RestoreTrashWorker::Run() {
-  int r = WithIoctx([&](Ioctx* io) { return rbd_trash_restore(io->get(), id_.c_str(), failure_.image.c_str()); });
-  if (r == -EEXIST && failure_.image.empty()) {
-    // Restoring under its original name: say which name is taken.
-    auto io = OpenIoctx();
-    rbd_trash_image_info_t info;
-    if (io && rbd_trash_get(io->get(), id_.c_str(), &info) == 0) {
-      failure_.image = info.name;
-      rbd_trash_get_cleanup(&info);
-    }
+  rbd_trash_image_info_t info;
+  int r = WithIoctx([&](Ioctx* io) { return rbd_trash_get(io->get(), id_.c_str(), &info); });
+  if (r < 0) return Fail(r, "rbd_trash_get");
+  if (failure_.image.empty()) failure_.image = info.name;
+  source_ = static_cast<int>(info.source);
+  rbd_trash_get_cleanup(&info);
+  if (source_ != RBD_TRASH_IMAGE_SOURCE_USER && source_ != RBD_TRASH_IMAGE_SOURCE_USER_PARENT) return;
+
+  r = WithIoctx([&](Ioctx* io) { return rbd_trash_restore(io->get(), id_.c_str(), failure_.image.c_str()); });
+  if (r < 0) return Fail(r, "rbd_trash_restore");
+  restored_ = true;
+  rbd_image_t image = nullptr;
+  if (!OpenImage(&image, true)) return;
+  Collect(image);
+  rbd_close(image);
+}
+
+// The image as statImage answers, with restored true and its name; or {restored: false, name, source}.
+Napi::Value RestoreTrashWorker::Result(Napi::Env env) {
+  if (!restored_) {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("restored", Napi::Boolean::New(env, false));
+    out.Set("name", failure_.image);
+    out.Set("source", Napi::Number::New(env, source_));
+    return out;
   }
-  if (r < 0) Fail(r, "rbd_trash_restore");
+  Napi::Object out = StatImageWorker::Result(env).As<Napi::Object>();
+  out.Set("restored", Napi::Boolean::New(env, true));
+  out.Set("name", failure_.image);
+  return out;
 }
 
 void RemoveTrashWorker::Run() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "images.h"
 #include "worker.h"
 
 namespace rbdfn {
@@ -48,22 +49,29 @@ class ListTrashWorker : public ClusterWorker {
   std::vector<TrashEntry> entries_;
 };
 
-// Errors carry the trash id as .id; image is the new name, or the original
-// one when EEXIST says it is taken.
-class RestoreTrashWorker : public ClusterWorker {
+// Restores a trashed image under name or (name empty) its original one, and
+// answers with it as statImage would, or, when librbd itself moved it there
+// (a removal, a migration, mirroring: work librbd finishes or undoes), changes
+// nothing and answers restored false with the entry's name and source.
+// Errors carry the trash id as .id and image as the name restored to;
+// ENOENT from rbd_trash_get: no such id.
+class RestoreTrashWorker : public StatImageWorker {
  public:
   RestoreTrashWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
                      std::string id, std::string name)
-      : ClusterWorker(env, "rbd_trash_restore", std::move(state), std::move(pool), std::move(ns), std::move(name)),
+      : StatImageWorker(env, std::move(state), std::move(pool), std::move(ns), std::move(name), "rbd_trash_restore"),
         id_(std::move(id)) {
     failure_.extra.emplace_back("id", id_);
   }
 
  protected:
   void Run() override;
+  Napi::Value Result(Napi::Env env) override;
 
  private:
   std::string id_;
+  bool restored_ = false;
+  int source_ = 0;  // rbd_trash_image_source_t
 };
 
 // As `rbd trash rm` / purge: optionally removes the image's user snapshots

@@ -354,13 +354,20 @@ export class CephClient {
     return this.run('listChildren', trace, () => this.cluster.listChildren(pool, namespace, name, snap));
   }
 
-  /** Rolls the image back to a snapshot. Long: no deadline. */
-  async rollbackImage(spec: ImageSpec, snapshot: string, options: { onProgress?: ProgressCallback } = {}): Promise<void> {
+  /**
+   * Rolls the image back to a user snapshot, unless others watch it (a
+   * mapped image: its filesystem must not have its blocks rewritten under
+   * it). Answers with the image as restored, or as it is with rolledBack
+   * false and its watchers (our own open's watch left out). ENOENT for a
+   * missing image or snapshot. Long: no deadline.
+   */
+  async rollbackImage(spec: ImageSpec, snapshot: string, options: { onProgress?: ProgressCallback } = {}): Promise<{ rolledBack: boolean; image: ImageInfo }> {
     const trace = captureTrace(this.rollbackImage);
     const { pool, namespace, name } = validateSpec(spec);
     const snap = validateName('snapshot', snapshot);
     const onProgress = validateProgress(options.onProgress);
-    return this.run('rollbackImage', trace, () => this.cluster.rollbackImage(pool, namespace, name, snap, onProgress), { long: true });
+    const stat = await this.run('rollbackImage', trace, () => this.cluster.rollbackImage(pool, namespace, name, snap, onProgress), { long: true });
+    return { rolledBack: stat.rolledBack, image: imageInfo(pool, namespace, name, stat) };
   }
 
   /**
@@ -437,14 +444,27 @@ export class CephClient {
     }));
   }
 
-  /** Restores a trashed image, under name or (by default) its original name. ENOENT unknown id, EEXIST name taken. */
-  async restoreTrash(pool: string, namespace: string | undefined, id: string, name?: string): Promise<void> {
+  /**
+   * Restores a trashed image, under name or (by default) its original name,
+   * and answers with it as statImage would. An image librbd itself moved
+   * there (source other than user or user_parent: a removal, migration or
+   * mirroring under way) is left, and the answer says so with its name and
+   * source. ENOENT unknown id, EEXIST name taken.
+   */
+  async restoreTrash(
+    pool: string,
+    namespace: string | undefined,
+    id: string,
+    name?: string,
+  ): Promise<{ restored: true; image: ImageInfo } | { restored: false; name: string; source: TrashEntry['source'] }> {
     const trace = captureTrace(this.restoreTrash);
     const p = validateName('pool', pool);
     const ns = validateNamespace(namespace);
     const trashId = validateTrashId(id);
     const newName = name === undefined || name === '' ? '' : validateName('name', name);
-    return this.run('restoreTrash', trace, () => this.cluster.restoreTrash(p, ns, trashId, newName));
+    const out = await this.run('restoreTrash', trace, () => this.cluster.restoreTrash(p, ns, trashId, newName));
+    if (!out.restored) return { restored: false, name: out.name, source: TRASH_SOURCES[out.source] ?? 'user' };
+    return { restored: true, image: imageInfo(p, ns, out.name, out) };
   }
 
   /**
@@ -647,6 +667,7 @@ const SNAPSHOT_LOOKUPS = new Set([
   'rbd_snap_protect',
   'rbd_snap_unprotect',
   'rbd_snap_rollback_with_progress',
+  'rbd_snap_exists',
 ]);
 // Calls given a trash id: ENOENT means no such id in that trash.
 const TRASH_ID_CALLS = new Set(['rbd_trash_get', 'rbd_trash_restore', 'rbd_trash_remove_with_progress', 'rbd_open_by_id']);

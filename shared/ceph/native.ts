@@ -159,7 +159,8 @@ export interface NativeCluster {
   unprotectSnapshot(pool: string, namespace: string, image: string, snapshot: string): Promise<void>;
   listChildren(pool: string, namespace: string, image: string, snapshot: string): Promise<NativeChild[]>;
   /** onProgress runs on the main thread; the promise settles after its last call. */
-  rollbackImage(pool: string, namespace: string, image: string, snapshot: string, onProgress?: NativeProgress): Promise<void>;
+  /** The image as restored, or as it is with rolledBack false when others watch it. */
+  rollbackImage(pool: string, namespace: string, image: string, snapshot: string, onProgress?: NativeProgress): Promise<NativeImageStat & { rolledBack: boolean }>;
   cloneImage(
     pool: string,
     namespace: string,
@@ -176,7 +177,8 @@ export interface NativeCluster {
   trashMove(pool: string, namespace: string, image: string, delaySeconds: number): Promise<void>;
   listTrash(pool: string, namespace: string): Promise<NativeTrashEntry[]>;
   /** name "" restores under the original name. */
-  restoreTrash(pool: string, namespace: string, id: string, name: string): Promise<void>;
+  /** The image restored, or {restored: false, name, source} when librbd itself put it there. */
+  restoreTrash(pool: string, namespace: string, id: string, name: string): Promise<(NativeImageStat & { restored: true; name: string }) | { restored: false; name: string; source: number }>;
   removeTrash(pool: string, namespace: string, id: string, force: boolean, purgeSnapshots: boolean, onProgress?: NativeProgress): Promise<void>;
 }
 

@@ -104,7 +104,7 @@ describe('snapshots', () => {
       [() => client.protectSnapshot(spec, 'nope'), 'rbd_snap_protect'],
       [() => client.unprotectSnapshot(spec, 'nope'), 'rbd_snap_unprotect'],
       [() => client.listChildren(spec, 'nope'), 'rbd_snap_set'],
-      [() => client.rollbackImage(spec, 'nope'), 'rbd_snap_rollback_with_progress'],
+      [() => client.rollbackImage(spec, 'nope'), 'rbd_snap_exists'],
       [() => client.cloneImage(spec, 'nope', { pool: 'rbd', name: uniqueName('c') }), 'rbd_snap_set'],
     ] as const) {
       const err = await failure(call());
@@ -139,7 +139,8 @@ describe('snapshots', () => {
     rbdWrite(path(spec), '64M', 'rand');
     expect(rbdContentHash(path(spec))).not.toBe(atSnapshot);
     const calls: [number, number][] = [];
-    await client.rollbackImage(spec, 'base', { onProgress: (done, total) => calls.push([done, total]) });
+    const rolled = await client.rollbackImage(spec, 'base', { onProgress: (done, total) => calls.push([done, total]) });
+    expect(rolled).toEqual({ rolledBack: true, image: expect.objectContaining({ name: spec.name, size: 256 * MiB, watchers: [] }) });
     expect(rbdContentHash(path(spec))).toBe(atSnapshot);
     // Settled after the last report: at least the final one, with done = total.
     expect(calls.length).toBeGreaterThan(0);
@@ -373,7 +374,7 @@ describe('trash', () => {
     const spec = await newImage();
     const { id } = await client.statImage(spec);
     await client.trashImage(spec);
-    await client.restoreTrash('rbd', undefined, id);
+    expect(await client.restoreTrash('rbd', undefined, id)).toEqual({ restored: true, image: expect.objectContaining({ pool: 'rbd', name: spec.name, id }) });
     expect(rbdInfo(path(spec)).id).toBe(id);
 
     await client.trashImage(spec);
@@ -382,11 +383,12 @@ describe('trash', () => {
     const taken = await failure(client.restoreTrash('rbd', '', id));
     expect(taken).toMatchObject({ code: 'EEXIST', op: 'rbd_trash_restore', image: spec.name });
     const renamed = uniqueName('renamed');
-    await client.restoreTrash('rbd', '', id, renamed);
+    const restored = await client.restoreTrash('rbd', '', id, renamed);
+    expect(restored).toEqual({ restored: true, image: expect.objectContaining({ name: renamed, id, size: rbdInfo(`rbd/${renamed}`).size }) });
     expect(rbdInfo(`rbd/${renamed}`).id).toBe(id);
 
     const unknown = await failure(client.restoreTrash('rbd', '', 'deadbeef'));
-    expect(unknown).toMatchObject({ code: 'ENOENT', op: 'rbd_trash_restore' });
+    expect(unknown).toMatchObject({ code: 'ENOENT', op: 'rbd_trash_get' });
     expect(unknown.message).toBe('No image with id "deadbeef" is in the trash of "rbd".');
     await expect(client.removeTrash('rbd', '', 'deadbeef')).rejects.toMatchObject({ code: 'ENOENT', op: 'rbd_trash_get' });
     await expect(client.removeTrash('rbd', '', 'deadbeef', { force: true })).rejects.toMatchObject({ code: 'ENOENT' });

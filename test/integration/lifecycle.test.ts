@@ -299,7 +299,7 @@ describe('rollback-image', () => {
       const res = await post('rollback-image', { pool: 'rbd', name, snapshot: 'before' });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ kind: 'Image', name, size: 64 * MiB, snapshots: 1 });
-      expect(res.body).toEqual((await post('get-image', { pool: 'rbd', name })).body); // the answer is not read back: it must be true
+      expect(res.body).toEqual((await post('get-image', { pool: 'rbd', name })).body); // read from the handle that rolled back: as get-image sees it
       expect(rbdInfo(`rbd/${name}`).size).toBe(64 * MiB);
       expect(contentHash(`rbd/${name}`)).toBe(atSnapshot);
     } finally {
