@@ -99,8 +99,14 @@ void RemoveTrashWorker::Run() {
   }
   auto io = OpenIoctx();
   if (!io) return;
-  if (purge_snapshots_ && PurgeSnapshots(io->get()) < 0) return;
+  // librbd refuses an image with snapshots (ENOTEMPTY) before it removes
+  // anything: the snapshots are purged only then, sparing the common case
+  // an open of its own.
   int r = rbd_trash_remove_with_progress(io->get(), id_.c_str(), force_, Progress::Callback, &progress_);
+  if (r == -ENOTEMPTY && purge_snapshots_) {
+    if (PurgeSnapshots(io->get()) < 0) return;
+    r = rbd_trash_remove_with_progress(io->get(), id_.c_str(), force_, Progress::Callback, &progress_);
+  }
   if (r < 0) Fail(r, "rbd_trash_remove_with_progress");
 }
 
