@@ -211,7 +211,7 @@ const LIFECYCLE = [
   cli: (prefix: string, i: number) => string[];
 }[];
 
-type System = 'floor' | 'floor-bare' | 'project' | 'dashboard' | 'cli' | 'express' | 'express-ceph';
+type System = 'floor' | 'floor-idle' | 'floor-bare' | 'project' | 'dashboard' | 'cli' | 'express' | 'express-ceph';
 function emit(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(record)}\n`);
 }
@@ -286,9 +286,21 @@ async function httpThroughput(base: string, make: (i: number) => Req, limit: { s
 }
 
 async function floor(...argv: string[]) {
-  const { stdout } = await run(args.floor!, argv, { maxBuffer: 16 << 20, env: process.env });
+  return floorWith({}, ...argv);
+}
+
+async function floorWith(env: Record<string, string>, ...argv: string[]) {
+  const { stdout } = await run(args.floor!, argv, { maxBuffer: 16 << 20, env: { ...process.env, ...env } });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
 }
+
+/**
+ * The floor as a server runs it: each call on a second thread, after an idle
+ * pause as long as a bare express round trip (a function's Ceph threads sleep
+ * between requests at concurrency 1, and wake for each).
+ */
+let serverGapUs = 1000;
+const floorIdle = (...argv: string[]) => floorWith({ FLOOR_GAP_US: String(Math.round(serverGapUs)), FLOOR_HANDOFF: '1' }, 'latency', ...argv);
 
 /** The floor's latency samples (µs) of one invocation. */
 async function floorSamples(...argv: string[]): Promise<number[]> {
@@ -463,6 +475,9 @@ async function main(): Promise<void> {
       log(`${op}: ${system}, latency`);
       latencies.set(system, await lat());
     }
+    serverGapUs = (latencies.get('express') as { p50_us?: number }).p50_us ?? serverGapUs;
+    log(`${op}: floor-idle (gap ${Math.round(serverGapUs)} µs), latency`);
+    emit({ op, system: 'floor-idle', latency: await floorIdle(conf, 'list_pools', String(N.latency)), throughput: { skipped: 'latency only' } });
     const rounds = quick ? 1 : 3;
     const rates = new Map<System, Thr[]>(systems.map(([system]) => [system, []]));
     await eventLoopP99Ms(fn); // resets the histogram
@@ -486,6 +501,7 @@ async function main(): Promise<void> {
     const op = `list-images ${pool}`;
     const count = Number(/(\d+)k$/.exec(pool)![1]) * 1000;
     await measure(op, 'floor', () => floor('latency', conf, 'list_images', String(N.latencySlow), pool), () => floor('throughput', conf, 'list_images', String(CONCURRENCY), String(N.seconds), pool));
+    emit({ op, system: 'floor-idle', latency: await floorIdle(conf, 'list_images', String(N.latencySlow), pool), throughput: { skipped: 'latency only' } });
     const fn = fns['list-images']!;
     const freq = () => ({ method: 'GET', path: `/?pool=${pool}&limit=${count}` });
     await eventLoopP99Ms(fn);

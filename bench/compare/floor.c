@@ -86,7 +86,9 @@
  *   latency:    {"tool":"floor","op":..,"mode":"latency","n":..,"warmup":..,
  *                "p50_us":..,"p90_us":..,"p99_us":..,"mean_us":..,"min_us":..,
  *                "max_us":..,"first_us":..[,"items":..][,"erange_retries":..]
- *                [,"samples_us":[..]]}       samples with FLOOR_SAMPLES=1
+ *                [,"samples_us":[..]]}       samples with FLOOR_SAMPLES=1;
+ *                FLOOR_GAP_US pauses before each timed call (idle, untimed);
+ *                FLOOR_HANDOFF=1 runs each on a second thread (see run_latency)
  *   throughput: {"tool":"floor","op":..,"mode":"throughput","concurrency":..,
  *                "ops":..,"seconds":..,"per_second":..,"errors":..,
  *                "target_seconds":..,"p50_us":..,"p99_us":..,"mean_us":..
@@ -119,6 +121,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rados/librados.h>
 #include <rbd/librbd.h>
@@ -817,6 +820,47 @@ static void print_erange(const struct op *op) {
 
 /* ---- latency ---- */
 
+/* FLOOR_HANDOFF=1: each timed call runs on a second thread, woken by a
+ * condition variable and waking the caller back the same way, as the addon's
+ * calls run on the libuv pool: the cost of the two hand-offs, in C. */
+struct handoff {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  const struct op *op;
+  struct caller *c;
+  long index;
+  int pending, done, r, quit;
+  const char *what;
+};
+
+static void *handoff_main(void *arg) {
+  struct handoff *h = arg;
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    while (!h->pending && !h->quit) pthread_cond_wait(&h->cv, &h->mu);
+    if (h->quit) break;
+    h->pending = 0;
+    pthread_mutex_unlock(&h->mu);
+    int r = h->op->run(h->c, h->index, &h->what);
+    pthread_mutex_lock(&h->mu);
+    h->r = r, h->done = 1;
+    pthread_cond_broadcast(&h->cv);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+static int handoff_run(struct handoff *h, long index, const char **what) {
+  pthread_mutex_lock(&h->mu);
+  h->index = index, h->pending = 1, h->done = 0;
+  pthread_cond_broadcast(&h->cv);
+  while (!h->done) pthread_cond_wait(&h->cv, &h->mu);
+  int r = h->r;
+  *what = h->what;
+  pthread_mutex_unlock(&h->mu);
+  return r;
+}
+
 static void run_latency(const struct op *op, int n, int stat_threads) {
   struct caller c = {0};
   if (op->run == op_list_images_detail) c.stats = stat_pool_start(stat_threads);
@@ -828,11 +872,26 @@ static void run_latency(const struct op *op, int n, int stat_threads) {
   }
   double *samples = xmalloc(sizeof(double) * n), *sorted = xmalloc(sizeof(double) * n);
   const char *what = NULL;
+  /* FLOOR_GAP_US: an untimed pause before each call, as a function sits idle
+   * between requests at concurrency 1 (librados's threads go to sleep). */
+  const long gap_us = atol(env_or("FLOOR_GAP_US", "0"));
+  struct handoff h = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .op = op, .c = &c};
+  pthread_t worker;
+  const bool handoff = strcmp(env_or("FLOOR_HANDOFF", "0"), "1") == 0;
+  if (handoff) pthread_create(&worker, NULL, handoff_main, &h);
   for (int i = 0; i < n; i++) {
+    if (gap_us > 0) usleep((useconds_t)gap_us);
     double t0 = now_us();
-    int r = op->run(&c, i, &what);
+    int r = handoff ? handoff_run(&h, i, &what) : op->run(&c, i, &what);
     samples[i] = now_us() - t0;
     if (r < 0) die(what, r);
+  }
+  if (handoff) {
+    pthread_mutex_lock(&h.mu);
+    h.quit = 1;
+    pthread_cond_broadcast(&h.cv);
+    pthread_mutex_unlock(&h.mu);
+    pthread_join(worker, NULL);
   }
   if (c.stats) stat_pool_stop(c.stats);
 
@@ -1070,7 +1129,7 @@ static void usage(void) {
           "         | resize POOL PREFIX | snap_create POOL PREFIX | clone POOL PREFIX | flatten POOL PREFIX\n"
           "SECONDS 0: run until COUNT is done (create*, delete)\n"
           "env: CEPH_ID CEPH_KEYRING CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS,\n"
-          "     FLOOR_STAT_THREADS (16) FLOOR_STAT_SHARED (0) FLOOR_SAMPLES (0)\n");
+          "     FLOOR_STAT_THREADS (16) FLOOR_STAT_SHARED (0) FLOOR_SAMPLES (0) FLOOR_GAP_US (0) FLOOR_HANDOFF (0)\n");
   exit(2);
 }
 
