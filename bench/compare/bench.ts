@@ -576,12 +576,19 @@ async function main(): Promise<void> {
     // weighs on both alike.
     const rounds = quick ? 2 : 4;
     const slice = Math.ceil(lat / rounds);
-    const samples = { create: { floor: [] as number[], 'floor-bare': [] as number[], project: [] as number[] }, delete: { floor: [] as number[], project: [] as number[] } };
+    const samples = {
+      create: { floor: [] as number[], 'floor-bare': [] as number[], 'floor-idle': [] as number[], 'express-ceph': [] as number[], project: [] as number[] },
+      delete: { floor: [] as number[], project: [] as number[] },
+    };
+    const exCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/create', body: JSON.stringify({ pool, name: `${prefix}-${i}`, size: 2 ** 30 }) });
+    const idleEnv = () => ({ FLOOR_SAMPLES: '1', FLOOR_GAP_US: String(Math.round(serverGapUs)), FLOOR_HANDOFF: '1' });
     await eventLoopP99Ms(cr);
     for (let r = 0; r < rounds; r++) {
       log(`create/delete latency, round ${r + 1} of ${rounds}: floor, floor-bare, project`);
       samples.create.floor.push(...(await floorSamples(conf, 'create_describe', String(slice), pool, `fl1r${r}`)));
       samples.create['floor-bare'].push(...(await floorSamples(conf, 'create', String(slice), pool, `fb1r${r}`)));
+      samples.create['floor-idle'].push(...((await floorWith(idleEnv(), 'latency', conf, 'create_describe', String(slice), pool, `fi1r${r}`)) as unknown as { samples_us: number[] }).samples_us);
+      samples.create['express-ceph'].push(...(await httpSamples(expressCeph.base, slice, exCreate(`ex1r${r}`), (st) => st === 201)));
       samples.create.project.push(...(await httpSamples(cr.base, slice, fnCreate(`pj1r${r}`), (st) => st === 201)));
       samples.delete.floor.push(...(await floorSamples(conf, 'delete', String(slice), pool, `fl1r${r}`)));
       samples.delete.project.push(...(await httpSamples(de.base, slice, fnDelete(`pj1r${r}`), (st) => st === 200)));
@@ -600,8 +607,11 @@ async function main(): Promise<void> {
       latency: summary(samples.create['floor-bare']),
       throughput: await floor('throughput', conf, 'create', String(CONCURRENCY), '0', pool, 'fb32', String(m)),
     });
-    // floor-bare's images go, unmeasured, so later operations find the pool as before.
-    for (const prefix of ['fb32', ...Array.from({ length: rounds }, (_, r) => `fb1r${r}`)]) await floor('purge', conf, pool, prefix);
+    emit({ op: 'create-image', system: 'floor-idle', latency: summary(samples.create['floor-idle']), throughput: { skipped: 'latency only' } });
+    emit({ op: 'create-image', system: 'express-ceph', latency: summary(samples.create['express-ceph']), throughput: { skipped: 'latency only' } });
+    // These images go, unmeasured, so later operations find the pool as before.
+    const extra = ['fb32', ...Array.from({ length: rounds }, (_, r) => [`fb1r${r}`, `fi1r${r}`, `ex1r${r}`]).flat()];
+    for (const prefix of extra) await floor('purge', conf, pool, prefix);
     emit({ op: 'create-image', system: 'project', latency: summary(samples.create.project), throughput: await httpThroughput(cr.base, fnCreate('pj32'), { amount: m }) });
     emit({ op: 'delete-image', system: 'project', latency: summary(samples.delete.project), throughput: await httpThroughput(de.base, fnDelete('pj32'), { amount: m }) });
     emit({ op: 'create-image', system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(cr) });

@@ -6,7 +6,9 @@
  *                  CEPH_CONF/CEPH_KEYRING, answering the monitors' pool list
  *                  with no runtime around it (no logging, metrics, validation,
  *                  config diagnosis or sharing): what a function process that
- *                  links librbd at least weighs and costs.
+ *                  links librbd at least weighs and costs; and POST /create
+ *                  {pool, name, size} making create-image's library calls
+ *                  (create, then the read-back that describes the image).
  */
 import express from 'express';
 import { loadAddon, type MonPoolDetail } from '../../shared/ceph/native';
@@ -22,6 +24,11 @@ async function main(): Promise<void> {
       const pools = JSON.parse(await cluster.listPools()) as MonPoolDetail[];
       const items = pools.map((p) => ({ name: p.pool_name, id: p.pool_id, applications: Object.keys(p.application_metadata ?? {}) }));
       res.json({ kind: 'PoolList', apiVersion: 'v1', items: items.filter((p) => p.applications.includes('rbd')) });
+    });
+    app.post('/create', express.json(), async (req, res) => {
+      const { pool, name, size } = req.body as { pool: string; name: string; size: number };
+      const described = await cluster.createImage(pool, '', name, size, {}, true);
+      res.status(201).json({ kind: 'Image', pool, name, size, ...described });
     });
   } else {
     app.get('/', (_req, res) => {
