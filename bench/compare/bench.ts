@@ -300,12 +300,17 @@ async function floorWith(env: Record<string, string>, ...argv: string[]) {
  * between requests at concurrency 1, and wake for each).
  */
 let serverGapUs = 1000;
-const floorIdle = (...argv: string[]) => floorWith({ FLOOR_GAP_US: String(Math.round(serverGapUs)), FLOOR_HANDOFF: '1' }, 'latency', ...argv);
+const idleEnv = () => ({ FLOOR_GAP_US: String(Math.round(serverGapUs)), FLOOR_HANDOFF: '1' });
+const floorIdle = (...argv: string[]) => floorWith(idleEnv(), 'latency', ...argv);
 
 /** The floor's latency samples (µs) of one invocation. */
 async function floorSamples(...argv: string[]): Promise<number[]> {
-  const { stdout } = await run(args.floor!, ['latency', ...argv], { maxBuffer: 16 << 20, env: { ...process.env, FLOOR_SAMPLES: '1' } });
-  return (JSON.parse(stdout.trim().split('\n').at(-1)!) as { samples_us: number[] }).samples_us;
+  return floorSamplesWith({}, ...argv);
+}
+
+async function floorSamplesWith(env: Record<string, string>, ...argv: string[]): Promise<number[]> {
+  const out = (await floorWith({ ...env, FLOOR_SAMPLES: '1' }, 'latency', ...argv)) as unknown as { samples_us: number[] };
+  return out.samples_us;
 }
 
 /** Sequential HTTP request times (µs); each must answer `ok`. */
@@ -581,13 +586,12 @@ async function main(): Promise<void> {
       delete: { floor: [] as number[], project: [] as number[] },
     };
     const exCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/create', body: JSON.stringify({ pool, name: `${prefix}-${i}`, size: 2 ** 30 }) });
-    const idleEnv = () => ({ FLOOR_SAMPLES: '1', FLOOR_GAP_US: String(Math.round(serverGapUs)), FLOOR_HANDOFF: '1' });
     await eventLoopP99Ms(cr);
     for (let r = 0; r < rounds; r++) {
       log(`create/delete latency, round ${r + 1} of ${rounds}: floor, floor-bare, project`);
       samples.create.floor.push(...(await floorSamples(conf, 'create_describe', String(slice), pool, `fl1r${r}`)));
       samples.create['floor-bare'].push(...(await floorSamples(conf, 'create', String(slice), pool, `fb1r${r}`)));
-      samples.create['floor-idle'].push(...((await floorWith(idleEnv(), 'latency', conf, 'create_describe', String(slice), pool, `fi1r${r}`)) as unknown as { samples_us: number[] }).samples_us);
+      samples.create['floor-idle'].push(...(await floorSamplesWith(idleEnv(), conf, 'create_describe', String(slice), pool, `fi1r${r}`)));
       samples.create['express-ceph'].push(...(await httpSamples(expressCeph.base, slice, exCreate(`ex1r${r}`), (st) => st === 201)));
       samples.create.project.push(...(await httpSamples(cr.base, slice, fnCreate(`pj1r${r}`), (st) => st === 201)));
       samples.delete.floor.push(...(await floorSamples(conf, 'delete', String(slice), pool, `fl1r${r}`)));

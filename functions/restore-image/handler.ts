@@ -27,7 +27,6 @@ export default async function restoreImage(event: FunctionEvent, context: Functi
   checkPoolAllowed(context.settings.allowedPools, pool);
 
   const ceph = await context.ceph();
-  const spec = { pool, namespace, name: newName ?? '' };
   let result;
   try {
     result = await ceph.restoreTrash(pool, namespace, id, newName);
@@ -40,7 +39,8 @@ export default async function restoreImage(event: FunctionEvent, context: Functi
       });
     }
     if (err instanceof CephError && err.code === 'EEXIST') {
-      const taken = { ...spec, name: err.image ?? spec.name };
+      // The name librbd found taken: the one given, or the image's own.
+      const taken = { pool, namespace, name: err.image ?? newName ?? '' };
       throw new HttpError(409, 'AlreadyExists', `Image "${imagePath(taken)}" already exists. Restore under another name (name=...), or delete the existing image first.`, {
         ...taken,
         id,

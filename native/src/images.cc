@@ -41,14 +41,16 @@ void ListImagesWorker::Run() {
 
 // A flat [name0, id0, name1, id1, ...]: building objects here costs a
 // property-key lookup per field, while JS builds them with a fixed shape.
-Napi::Value ListImagesWorker::Result(Napi::Env env) {
-  Napi::Array out = Napi::Array::New(env, images_.size() * 2);
-  for (size_t i = 0; i < images_.size(); ++i) {
-    out.Set(2 * i, Napi::String::New(env, images_[i].first));
-    out.Set(2 * i + 1, Napi::String::New(env, images_[i].second));
+Napi::Array ListImagesWorker::FlatPairs(Napi::Env env, size_t begin, size_t end) const {
+  Napi::Array out = Napi::Array::New(env, (end - begin) * 2);
+  for (size_t i = begin; i < end; ++i) {
+    out.Set(2 * (i - begin), Napi::String::New(env, images_[i].first));
+    out.Set(2 * (i - begin) + 1, Napi::String::New(env, images_[i].second));
   }
   return out;
 }
+
+Napi::Value ListImagesWorker::Result(Napi::Env env) { return FlatPairs(env, 0, images_.size()); }
 
 void ListImagesPageWorker::Run() {
   ListImagesWorker::Run();
@@ -89,12 +91,7 @@ Napi::Value ListImagesPageWorker::Result(Napi::Env env) {
     out.Set("items", Napi::Buffer<char>::New(env, text->data(), text->size(),
                                              [](Napi::Env, char*, std::string* owned) { delete owned; }, text));
   } else {
-    Napi::Array page = Napi::Array::New(env, (end_ - start_) * 2);
-    for (size_t i = start_; i < end_; ++i) {
-      page.Set(2 * (i - start_), Napi::String::New(env, images_[i].first));
-      page.Set(2 * (i - start_) + 1, Napi::String::New(env, images_[i].second));
-    }
-    out.Set("page", page);
+    out.Set("page", FlatPairs(env, start_, end_));
   }
   out.Set("more", Napi::Boolean::New(env, end_ < images_.size()));
   out.Set("last", end_ > start_ ? Napi::String::New(env, images_[end_ - 1].first) : env.Null());

@@ -22,6 +22,8 @@ class ListImagesWorker : public ClusterWorker {
  protected:
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
+  // images_[begin, end) as flat [name, id, ...].
+  Napi::Array FlatPairs(Napi::Env env, size_t begin, size_t end) const;
 
   std::vector<std::pair<std::string, std::string>> images_;  // (name, id)
 };

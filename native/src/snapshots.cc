@@ -159,13 +159,13 @@ void RollbackWorker::Run() {
   } else if (!exists) {
     Fail(-ENOENT, "rbd_snap_exists");
   } else if (CollectWatchers(image, true) == 0) {
-    if (!stat_.watchers.empty()) {
-      stat_.watchers.clear();
-      Collect(image, true);  // the image as it is, for the answer
-    } else if ((r = rbd_snap_rollback_with_progress(image, failure_.snapshot.c_str(), Progress::Callback, &progress_)) < 0) {
-      Fail(r, "rbd_snap_rollback_with_progress");
-    } else {
-      rolled_back_ = true;
+    if (stat_.watchers.empty()) {
+      r = rbd_snap_rollback_with_progress(image, failure_.snapshot.c_str(), Progress::Callback, &progress_);
+      if (r < 0) Fail(r, "rbd_snap_rollback_with_progress");
+      rolled_back_ = r >= 0;
+    }
+    if (r >= 0) {
+      // The image as restored, or as it is when watched.
       stat_.watchers.clear();
       Collect(image, true);
     }

@@ -69,16 +69,10 @@ void RestoreTrashWorker::Run() {
 
 // The image as statImage answers, with restored true and its name; or {restored: false, name, source}.
 Napi::Value RestoreTrashWorker::Result(Napi::Env env) {
-  if (!restored_) {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("restored", Napi::Boolean::New(env, false));
-    out.Set("name", failure_.image);
-    out.Set("source", Napi::Number::New(env, source_));
-    return out;
-  }
-  Napi::Object out = StatImageWorker::Result(env).As<Napi::Object>();
-  out.Set("restored", Napi::Boolean::New(env, true));
+  Napi::Object out = restored_ ? StatImageWorker::Result(env).As<Napi::Object>() : Napi::Object::New(env);
+  out.Set("restored", Napi::Boolean::New(env, restored_));
   out.Set("name", failure_.image);
+  if (!restored_) out.Set("source", Napi::Number::New(env, source_));
   return out;
 }
 
