@@ -512,6 +512,14 @@ async function main(): Promise<void> {
     await eventLoopP99Ms(fn);
     await measure(op, 'project', () => httpLatency(fn.base, N.latencySlow, freq, ok2xx), () => httpThroughput(fn.base, freq, { seconds: N.seconds }));
     emit({ op, system: 'project', metric: 'eventLoopP99Ms', value: await eventLoopP99Ms(fn) });
+    // The function's answer as constant bytes over bare express: the page's
+    // own HTTP cost, which the floor (listing in memory) never pays.
+    const answer = await fetch(`${fn.base}${freq().path}`).then((r) => r.text());
+    await fetch(`${express.base}/page`, { method: 'PUT', body: answer });
+    const pageReq = () => ({ method: 'GET', path: '/page' });
+    emit({ op, system: 'express', latency: await httpLatency(express.base, N.latencySlow, pageReq, ok2xx), throughput: { skipped: 'latency only' }, bytes: Buffer.byteLength(answer) });
+    const exReq = () => ({ method: 'GET', path: `/images?pool=${pool}&limit=${count}` });
+    emit({ op, system: 'express-ceph', latency: await httpLatency(expressCeph.base, N.latencySlow, exReq, ok2xx), throughput: { skipped: 'latency only' } });
     // The dashboard lists in pages and stats every image it lists.
     // Pages of 100; a whole 10,000-image listing takes minutes (~20 ms per
     // image), so the time is the pages timed, scaled to the pool's page count.
