@@ -45,7 +45,7 @@ bench_cleanup() {
   if declare -F bench_on_exit >/dev/null; then bench_on_exit "$rc" || true; fi
   # Only the cluster this script booted: `down` checks its marker file.
   if [[ -n $sandbox && -e $sandbox ]]; then
-    bash test/sandbox/cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"
+    bash scripts/sandbox-cluster.sh down "$sandbox" || log "warning: teardown of $sandbox failed"
   fi
   [[ -n $work ]] && rm -rf -- "$work"
   exit "$rc"
@@ -64,7 +64,7 @@ bench_clean_env() {
 bench_cluster() {
   log "booting a sandbox cluster in $sandbox"
   local lines
-  lines=$(bash test/sandbox/cluster.sh up "$sandbox" "$@") # a failed boot stops here (set -e)
+  lines=$(bash scripts/sandbox-cluster.sh up "$sandbox" "$@") # a failed boot stops here (set -e)
   eval "$lines"
   export CEPH_CONF CEPH_KEYRING
   if [[ -n ${DASHBOARD_URL:-} ]]; then export DASHBOARD_URL DASHBOARD_USER DASHBOARD_PASSWORD_FILE; fi

@@ -1,5 +1,5 @@
 /**
- * The throwaway single-node cluster of test/sandbox/cluster.sh, for local
+ * The throwaway single-node cluster of scripts/sandbox-cluster.sh, for local
  * mode when no cluster is configured.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,20 +15,20 @@ export interface Sandbox {
 
 function script(): string {
   // Same relative path from the source tree and from dist/.
-  for (const rel of ['../../test/sandbox/cluster.sh', '../../../test/sandbox/cluster.sh']) {
+  for (const rel of ['../../scripts/sandbox-cluster.sh', '../../../scripts/sandbox-cluster.sh']) {
     const candidate = path.resolve(__dirname, rel);
     if (fs.existsSync(candidate)) return candidate;
   }
-  throw new Error('test/sandbox/cluster.sh not found next to the build');
+  throw new Error('scripts/sandbox-cluster.sh not found next to the build');
 }
 
-/** Boots a cluster (about 3-8 s) in dir (new or empty; default a fresh /tmp dir); progress goes to stderr. */
+/** Boots a cluster in dir (new or empty; default a fresh /tmp dir); progress goes to stderr. */
 export function startSandbox(dir?: string): Sandbox {
   const out = execFileSync('bash', [script(), 'up', ...(dir ? [dir] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const vars = new Map(out.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
   const get = (key: string) => {
     const value = vars.get(key);
-    if (!value) throw new Error(`cluster.sh up printed no ${key}`);
+    if (!value) throw new Error(`sandbox-cluster.sh up printed no ${key}`);
     return value;
   };
   return { dir: get('CEPH_SANDBOX_DIR'), conf: get('CEPH_CONF'), keyring: get('CEPH_KEYRING'), monHost: get('CEPH_MON_HOST') };

@@ -4,10 +4,10 @@
 # directory, ports are picked at boot time, so several clusters can run side
 # by side.
 #
-#   eval "$(bash test/sandbox/cluster.sh up [DIR])"   # stdout: CEPH_* lines only
-#   bash test/sandbox/cluster.sh up [DIR] --dashboard  # + a mgr serving the
+#   eval "$(bash scripts/sandbox-cluster.sh up [DIR])"   # stdout: CEPH_* lines only
+#   bash scripts/sandbox-cluster.sh up [DIR] --dashboard  # + a mgr serving the
 #                                                      # dashboard REST API
-#   bash test/sandbox/cluster.sh down DIR              # idempotent
+#   bash scripts/sandbox-cluster.sh down DIR              # idempotent
 #
 # --dashboard (needs the ceph-mgr and ceph-mgr-dashboard packages) also starts
 # mgr.x with the dashboard on http://127.0.0.1:<free port> (no TLS), creates an
@@ -29,7 +29,7 @@ readonly BOOT_ATTEMPTS=5       # mon/dashboard restart on a new port if bind fai
 readonly STOP_GRACE=5          # seconds between SIGTERM and SIGKILL
 DASHBOARD=0                    # set by `up --dashboard`
 
-log() { printf '[cluster.sh] %s\n' "$*" >&2; }
+log() { printf '[sandbox-cluster.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
@@ -153,7 +153,7 @@ write_keyrings() {
 write_conf() {
   local dir=$1 fsid=$2 mon_host=$3
   cat >"$dir/ceph.conf" <<EOF
-# Throwaway sandbox cluster written by test/sandbox/cluster.sh.
+# Throwaway sandbox cluster written by scripts/sandbox-cluster.sh.
 [global]
 fsid = $fsid
 mon host = $mon_host
