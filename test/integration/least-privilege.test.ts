@@ -1,6 +1,6 @@
 /**
  * Least privilege: the functions, through the real runtime over HTTP, running
- * as a cephx user with exactly the caps the README documents, for one pool.
+ * as a cephx user with exactly the caps docs/deploy.md documents, for one pool.
  * That pool works end to end; another pool answers 403 naming the missing
  * caps and the fix, at once, with nothing created or removed there, and the
  * runtime keeps serving. The admin rbd/rados CLIs are the oracles.

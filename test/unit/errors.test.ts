@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CephError, ERROR_CODES, invalidParameterError } from '../../shared/errors';
 
-const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-// The catalogue is the table under "## Error codes", up to the next heading.
+const readme = fs.readFileSync(path.resolve(__dirname, '../../docs/errors.md'), 'utf8');
+// The catalogue is the table under "## Error codes" in docs/errors.md, up to the next heading.
 const section = readme.split(/^## /m).find((s) => s.startsWith('Error codes')) ?? '';
 const documented = new Set([...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
 
