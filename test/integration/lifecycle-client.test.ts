@@ -49,7 +49,7 @@ describe('snapshots', () => {
     await client.createSnapshot(spec, 's2');
     const oracle = rbdJson<SnapLs[]>('snap', 'ls', path(spec));
     const snaps = await client.listSnapshots(spec);
-    expect(snaps.map(({ createdAt, ...s }) => s)).toEqual(
+    expect(snaps.map(({ createdAt: _createdAt, ...s }) => s)).toEqual(
       oracle.map((s) => ({ name: s.name, id: s.id, size: s.size, protected: s.protected === 'true', children: 0 })),
     );
     expect(snaps.map((s) => s.size)).toEqual([64 * MiB, 128 * MiB]);

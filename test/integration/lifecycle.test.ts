@@ -48,10 +48,14 @@ function cleanup(...specs: string[]): void {
   for (const spec of specs) {
     try {
       rbd('snap', 'purge', '--no-progress', spec);
-    } catch {}
+    } catch {
+      // the test removed them itself, or never made them
+    }
     try {
       rbd('rm', '--no-progress', spec);
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -370,7 +374,9 @@ describe('clones', () => {
       cleanup(`rbd/${clone}`);
       try {
         rbd('snap', 'unprotect', `rbd/${base}@gold`);
-      } catch {}
+      } catch {
+        // not protected, or already gone
+      }
       cleanup(`rbd/${base}`);
     }
   });
@@ -532,7 +538,9 @@ describe('trash', () => {
       cleanup(`rbd/${clone}`);
       try {
         rbd('trash', 'restore', ids[parent]!);
-      } catch {}
+      } catch {
+        // not in the trash: cleanup removes it where it is
+      }
       cleanup(`rbd/${parent}`);
     }
   });

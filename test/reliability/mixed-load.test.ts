@@ -5,7 +5,7 @@
  * races.test.ts's), so each name's answers form a history, and the rbd CLI's
  * view at the end must be exactly what the answers reported.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { rbd, rbdAsync, uniqueName } from '../helpers/ceph';
 import { call, startGateway, type TestGateway } from '../helpers/gateway';
 
