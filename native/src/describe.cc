@@ -22,8 +22,8 @@ bool DecodeLE(const char* bytes, size_t len, T* out) {
 }  // namespace
 
 // Reads back what rbd_create4 (or rbd_clone3) just wrote, instead of opening
-// the image: an open (header watch, a refresh of several round trips, unwatch
-// on close) costs about as much as the create itself, these two reads far less.
+// the image: an open sets up a header watch and refreshes the image over
+// several round trips, then unwatches on close, while these are two reads.
 // Everything comes from the cluster, none from what we asked for: librbd fills
 // in defaults from the client's config and the pool's overrides (`rbd config
 // pool set`), adds striping and data-pool bits itself, and cls_rbd stamps the

@@ -113,9 +113,9 @@ class RemoveImageWorker : public ClusterWorker {
   void Run() override;
 };
 
-// Resizes, and answers with the image as statImage would, read from the same
-// open handle (a second open costs as much as the resize), plus the size it
-// had before.
+// Resizes, and answers with the image as statImage would, plus the size it
+// had before: read from the handle that resized it, since a second open would
+// watch the header and refresh the image all over again.
 class ResizeImageWorker : public StatImageWorker {
  public:
   ResizeImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,

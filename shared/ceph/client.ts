@@ -1,7 +1,8 @@
 /**
  * The typed Ceph client every function uses. It validates every argument
  * before it reaches C, and turns the addon's rejections into CephErrors whose
- * stack points at the caller. Keep one per process: connecting costs ~35 ms.
+ * stack points at the caller. Keep one per process: connecting authenticates
+ * and fetches the cluster maps from the monitors, work no call should repeat.
  */
 import type { CephConfig } from '../config';
 import { CephError, ERROR_CODES, invalidParameterError } from '../errors';
@@ -258,8 +259,9 @@ export class CephClient {
   /**
    * createImage, answering with the new image as the cluster recorded it:
    * what statImage would say, read back from the image's id and header
-   * objects (two reads, ~0.2-0.5 ms each) instead of opening it (which costs
-   * about as much as the create). Counted as a createImage operation.
+   * objects instead of opening it: two reads, where an open would watch the
+   * header and refresh the image over several round trips. Counted as a
+   * createImage operation.
    */
   async createImageDescribed(spec: ImageSpec, size: number, options?: CreateImageOptions): Promise<ImageDescription> {
     const trace = captureTrace(this.createImageDescribed);
