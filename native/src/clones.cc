@@ -33,10 +33,10 @@ void CloneWorker::Run() {
   if (r == -ENOENT) return Diagnose(r);
   if (r < 0) return Fail(r, "rbd_clone3");
   // Not a failure when it can't: the clone exists, and the caller stats it.
-  described_ = DescribeNewImage(child_io->get(), child_, &created_) == 0;
+  created_ = DescribeNewImage(child_io->get(), child_);
 }
 
-Napi::Value CloneWorker::Result(Napi::Env env) { return described_ ? CreatedImageToJs(env, created_) : env.Null(); }
+Napi::Value CloneWorker::Result(Napi::Env env) { return created_ ? ImageDescriptionToJs(env, *created_) : env.Null(); }
 
 void CloneWorker::FailOnChild(int err, const char* op) {
   failure_.pool = child_pool_;

@@ -43,8 +43,7 @@ class CloneWorker : public ClusterWorker {
   std::string child_ns_;
   std::string child_;
   CloneOptions options_;
-  CreatedImage created_;
-  bool described_ = false;
+  std::optional<ImageDescription> created_;
 };
 
 class FlattenWorker : public ClusterWorker {
@@ -58,13 +57,6 @@ class FlattenWorker : public ClusterWorker {
 
  protected:
   void Run() override;
-};
-
-struct ParentInfo {
-  std::string pool;
-  std::string ns;
-  std::string image;
-  std::string snapshot;
 };
 
 // The image's parent; std::nullopt in *out when it has none. Returns 0 or a

@@ -1,6 +1,6 @@
 #include "describe.h"
 
-#include <cerrno>
+#include <string>
 
 namespace rbdfn {
 
@@ -22,29 +22,29 @@ bool DecodeLE(const char* bytes, size_t len, T* out) {
 }  // namespace
 
 // Reads back what rbd_create4 (or rbd_clone3) just wrote, instead of opening
-// the image: an open (header watch, a refresh of several round trips, unwatch
-// on close) costs about as much as the create itself, these two reads far less.
+// the image: an open sets up a header watch and refreshes the image over
+// several round trips, then unwatches on close, while these are two reads.
 // Everything comes from the cluster, none from what we asked for: librbd fills
 // in defaults from the client's config and the pool's overrides (`rbd config
 // pool set`), adds striping and data-pool bits itself, and cls_rbd stamps the
-// create time with the OSD's clock. Returns 0, or a negative errno when a read
-// fails or the objects are not in the format below (then the caller stats).
-int DescribeNewImage(rados_ioctx_t io, const std::string& name, CreatedImage* out) {
+// create time with the OSD's clock.
+std::optional<ImageDescription> DescribeNewImage(rados_ioctx_t io, const std::string& name) {
+  ImageDescription out;
   // rbd_id.<name> holds the id as cls_rbd's set_id encodes a string: a
   // little-endian u32 length, then the bytes, and nothing else.
   std::string id_object = "rbd_id." + name;
   char buf[132];
   int r = rados_read(io, id_object.c_str(), buf, sizeof(buf), 0);
-  if (r < 0) return r;
+  if (r < 0) return std::nullopt;
   uint32_t id_len = 0;
   if (r < 4 || !DecodeLE(buf, 4, &id_len) || id_len == 0 || id_len != static_cast<uint32_t>(r) - 4) {
-    return -EIO;
+    return std::nullopt;
   }
-  out->id.assign(buf + 4, id_len);
+  out.id.assign(buf + 4, id_len);
 
   // rbd_header.<id>'s omap, as cls_rbd's create and set_stripe_unit_count
   // wrote it. One op fetches every key; missing ones are simply not returned.
-  std::string header_object = "rbd_header." + out->id;
+  std::string header_object = "rbd_header." + out.id;
   const char* keys[] = {"size",        "order",        "features",    "create_timestamp",
                         "stripe_unit", "stripe_count", "data_pool_id"};
   rados_read_op_t op = rados_create_read_op();
@@ -56,7 +56,7 @@ int DescribeNewImage(rados_ioctx_t io, const std::string& name, CreatedImage* ou
   if (r == 0) r = prval;
   if (r < 0) {
     rados_omap_get_end(iter);  // allocated when the op was built, run or not
-    return r;
+    return std::nullopt;
   }
 
   // cls_rbd's create writes the first four; the striping keys come only with
@@ -70,37 +70,37 @@ int DescribeNewImage(rados_ioctx_t io, const std::string& name, CreatedImage* ou
   while (ok && rados_omap_get_next(iter, &key, &val, &len) == 0 && key) {
     std::string k = key;
     if (k == "size") {
-      ok = has_size = DecodeLE(val, len, &out->size);
+      ok = has_size = DecodeLE(val, len, &out.size);
     } else if (k == "order") {
       ok = has_order = DecodeLE(val, len, &order);
     } else if (k == "features") {
-      ok = has_features = DecodeLE(val, len, &out->features);
+      ok = has_features = DecodeLE(val, len, &out.features);
     } else if (k == "create_timestamp") {  // utime_t: u32 seconds, then u32 nanoseconds
       ok = has_created = len == 8 && DecodeLE(val, 4, &seconds) && DecodeLE(val + 4, 4, &nanoseconds);
     } else if (k == "stripe_unit") {
-      ok = DecodeLE(val, len, &out->stripe_unit);
+      ok = DecodeLE(val, len, &out.stripe_unit);
     } else if (k == "stripe_count") {
-      ok = DecodeLE(val, len, &out->stripe_count);
+      ok = DecodeLE(val, len, &out.stripe_count);
     } else if (k == "data_pool_id") {
-      ok = DecodeLE(val, len, &out->data_pool_id);
+      ok = DecodeLE(val, len, &out.data_pool_id);
     }
   }
   rados_omap_get_end(iter);
-  if (!ok || !has_size || !has_order || !has_features || !has_created) return -EIO;
+  if (!ok || !has_size || !has_order || !has_features || !has_created) return std::nullopt;
   // librbd makes objects of 4 KiB (order 12) to 32 MiB (25).
-  if (order < 12 || order > 25) return -EIO;
+  if (order < 12 || order > 25) return std::nullopt;
 
-  out->order = order;
+  out.order = order;
   // Without the keys there is no fancy striping; librbd reports these then
   // (cls_rbd's get_stripe_unit_count has the same defaults).
-  if (out->stripe_unit == 0) out->stripe_unit = uint64_t{1} << order;
-  if (out->stripe_count == 0) out->stripe_count = 1;
+  if (out.stripe_unit == 0) out.stripe_unit = uint64_t{1} << order;
+  if (out.stripe_count == 0) out.stripe_count = 1;
   // The same arithmetic as StatImageWorker, so both give the same double.
-  out->create_timestamp_ms = seconds * 1000.0 + nanoseconds / 1e6;
-  return 0;
+  out.create_timestamp_ms = seconds * 1000.0 + nanoseconds / 1e6;
+  return out;
 }
 
-Napi::Object CreatedImageToJs(Napi::Env env, const CreatedImage& image) {
+Napi::Object ImageDescriptionToJs(Napi::Env env, const ImageDescription& image) {
   auto num = [&](double v) { return Napi::Number::New(env, v); };
   Napi::Object out = Napi::Object::New(env);
   out.Set("id", image.id);
@@ -112,6 +112,30 @@ Napi::Object CreatedImageToJs(Napi::Env env, const CreatedImage& image) {
   out.Set("stripeCount", num(static_cast<double>(image.stripe_count)));
   out.Set("dataPoolId", num(static_cast<double>(image.data_pool_id)));
   out.Set("createdAtMs", num(image.create_timestamp_ms));
+  if (!image.opened) return out;
+
+  const OpenedImage& opened = *image.opened;
+  out.Set("snapshotCount", num(opened.snapshot_count));
+  Napi::Array watchers = Napi::Array::New(env, opened.watchers.size());
+  for (size_t i = 0; i < opened.watchers.size(); ++i) {
+    Napi::Object w = Napi::Object::New(env);
+    w.Set("address", opened.watchers[i].addr);
+    w.Set("id", num(static_cast<double>(opened.watchers[i].id)));
+    w.Set("cookie", std::to_string(opened.watchers[i].cookie));  // may exceed 2^53
+    watchers.Set(i, w);
+  }
+  out.Set("watchers", watchers);
+  if (opened.parent) {
+    Napi::Object parent = Napi::Object::New(env);
+    parent.Set("pool", opened.parent->pool);
+    parent.Set("namespace", opened.parent->ns);
+    parent.Set("image", opened.parent->image);
+    parent.Set("snapshot", opened.parent->snapshot);
+    out.Set("parent", parent);
+  } else {
+    out.Set("parent", env.Null());
+  }
+  out.Set("dataPool", opened.data_pool.empty() ? env.Null() : Napi::String::New(env, opened.data_pool));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <string>
 
+#include "clones.h"
 #include "json.h"
 #include "snapshots.h"
 
@@ -121,7 +122,7 @@ void CreateImageWorker::Run() {
     int rc = rbd_create4(io->get(), failure_.image.c_str(), options_.size, opts);
     // Not part of the lambda's result: a failed read must not make WithIoctx
     // retry the create, and it does not undo it.
-    if (rc == 0 && describe_) described_ = DescribeNewImage(io->get(), failure_.image, &created_) == 0;
+    if (rc == 0 && describe_) created_ = DescribeNewImage(io->get(), failure_.image);
     return rc;
   });
   rbd_image_options_destroy(opts);
@@ -130,8 +131,7 @@ void CreateImageWorker::Run() {
 
 Napi::Value CreateImageWorker::Result(Napi::Env env) {
   if (!describe_) return env.Undefined();
-  if (!described_) return env.Null();
-  return CreatedImageToJs(env, created_);
+  return created_ ? ImageDescriptionToJs(env, *created_) : env.Null();
 }
 
 void StatImageWorker::Run() {
@@ -145,95 +145,58 @@ void StatImageWorker::Run() {
   rbd_close(image);
 }
 
-// Fills stat_; on error calls Fail() and returns the negative errno.
+// Fills description_; on error calls Fail() and returns the negative errno.
 int StatImageWorker::Collect(rbd_image_t image, bool own_watch) {
+  ImageDescription& d = description_;
   rbd_image_info_t info;
   int r = rbd_stat(image, &info, sizeof(info));
   if (r < 0) return Fail(r, "rbd_stat"), r;
-  stat_.size = info.size;
-  stat_.object_size = info.obj_size;
-  stat_.order = info.order;
-  stat_.num_objects = info.num_objs;
-  stat_.block_name_prefix = info.block_name_prefix;
+  d.size = info.size;
+  d.order = info.order;
 
-  if ((r = rbd_get_features(image, &stat_.features)) < 0) return Fail(r, "rbd_get_features"), r;
-  if ((r = rbd_get_stripe_unit(image, &stat_.stripe_unit)) < 0) return Fail(r, "rbd_get_stripe_unit"), r;
-  if ((r = rbd_get_stripe_count(image, &stat_.stripe_count)) < 0) return Fail(r, "rbd_get_stripe_count"), r;
-  stat_.data_pool_id = rbd_get_data_pool_id(image);
+  if ((r = rbd_get_features(image, &d.features)) < 0) return Fail(r, "rbd_get_features"), r;
+  if ((r = rbd_get_stripe_unit(image, &d.stripe_unit)) < 0) return Fail(r, "rbd_get_stripe_unit"), r;
+  if ((r = rbd_get_stripe_count(image, &d.stripe_count)) < 0) return Fail(r, "rbd_get_stripe_count"), r;
+  // rbd_get_data_pool_id answers the image's own pool without a data pool.
+  d.data_pool_id = (d.features & RBD_FEATURE_DATA_POOL) != 0 ? rbd_get_data_pool_id(image) : -1;
 
   char id[128];
   if ((r = rbd_get_id(image, id, sizeof(id))) < 0) return Fail(r, "rbd_get_id"), r;
-  stat_.id = id;
+  d.id = id;
 
   struct timespec created;
   if ((r = rbd_get_create_timestamp(image, &created)) < 0) return Fail(r, "rbd_get_create_timestamp"), r;
-  stat_.create_timestamp_ms = created.tv_sec * 1000.0 + created.tv_nsec / 1e6;
+  d.create_timestamp_ms = created.tv_sec * 1000.0 + created.tv_nsec / 1e6;
 
+  OpenedImage& opened = d.opened.emplace();
   std::vector<rbd_snap_info_t> snaps(16);
   int max_snaps = static_cast<int>(snaps.size());
   while ((r = rbd_snap_list(image, snaps.data(), &max_snaps)) == -ERANGE) snaps.resize(max_snaps);
   if (r < 0) return Fail(r, "rbd_snap_list"), r;
-  stat_.snapshot_count = r;
+  opened.snapshot_count = r;
   rbd_snap_list_end(snaps.data());
 
-  if ((r = CollectWatchers(image, own_watch)) < 0) return r;
+  if ((r = CollectWatchers(image, own_watch, &opened.watchers)) < 0) return r;
 
-  if ((r = GetParent(image, &stat_.parent)) < 0) return Fail(r, "rbd_get_parent"), r;
-  // rbd_get_data_pool_id answers the image's own pool without a data pool.
-  if ((stat_.features & RBD_FEATURE_DATA_POOL) != 0 && stat_.data_pool_id >= 0) {
+  if ((r = GetParent(image, &opened.parent)) < 0) return Fail(r, "rbd_get_parent"), r;
+  if (d.data_pool_id >= 0) {
     char name[256];
-    if ((r = rados_pool_reverse_lookup(state_->cluster(), stat_.data_pool_id, name, sizeof(name))) < 0) {
+    if ((r = rados_pool_reverse_lookup(state_->cluster(), d.data_pool_id, name, sizeof(name))) < 0) {
       return Fail(r, "rados_pool_reverse_lookup"), r;
     }
-    stat_.data_pool = name;
+    opened.data_pool = name;
   }
   return 0;
 }
 
-Napi::Value StatImageWorker::Result(Napi::Env env) {
-  auto num = [&](double v) { return Napi::Number::New(env, v); };
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("id", stat_.id);
-  out.Set("size", num(static_cast<double>(stat_.size)));
-  out.Set("objectSize", num(static_cast<double>(stat_.object_size)));
-  out.Set("order", num(stat_.order));
-  out.Set("objectCount", num(static_cast<double>(stat_.num_objects)));
-  out.Set("features", num(static_cast<double>(stat_.features)));
-  out.Set("stripeUnit", num(static_cast<double>(stat_.stripe_unit)));
-  out.Set("stripeCount", num(static_cast<double>(stat_.stripe_count)));
-  out.Set("dataPoolId", num(static_cast<double>(stat_.data_pool_id)));
-  out.Set("blockNamePrefix", stat_.block_name_prefix);
-  out.Set("createdAtMs", num(stat_.create_timestamp_ms));
-  out.Set("snapshotCount", num(stat_.snapshot_count));
-  Napi::Array watchers = Napi::Array::New(env, stat_.watchers.size());
-  for (size_t i = 0; i < stat_.watchers.size(); ++i) {
-    Napi::Object w = Napi::Object::New(env);
-    w.Set("address", stat_.watchers[i].addr);
-    w.Set("id", num(static_cast<double>(stat_.watchers[i].id)));
-    w.Set("cookie", std::to_string(stat_.watchers[i].cookie));  // may exceed 2^53
-    watchers.Set(i, w);
-  }
-  out.Set("watchers", watchers);
-  if (stat_.parent) {
-    Napi::Object parent = Napi::Object::New(env);
-    parent.Set("pool", stat_.parent->pool);
-    parent.Set("namespace", stat_.parent->ns);
-    parent.Set("image", stat_.parent->image);
-    parent.Set("snapshot", stat_.parent->snapshot);
-    out.Set("parent", parent);
-  } else {
-    out.Set("parent", env.Null());
-  }
-  out.Set("dataPool", stat_.data_pool.empty() ? env.Null() : Napi::String::New(env, stat_.data_pool));
-  return out;
-}
+Napi::Value StatImageWorker::Result(Napi::Env env) { return ImageDescriptionToJs(env, description_); }
 
 void RemoveImageWorker::Run() {
   int r = WithIoctx([&](Ioctx* io) { return rbd_remove(io->get(), failure_.image.c_str()); });
   if (r < 0) Fail(r, "rbd_remove");
 }
 
-int StatImageWorker::CollectWatchers(rbd_image_t image, bool own_watch) {
+int StatImageWorker::CollectWatchers(rbd_image_t image, bool own_watch, std::vector<Watcher>* out) {
   std::vector<rbd_image_watcher_t> watchers(8);
   size_t max_watchers = watchers.size();
   int r;
@@ -249,7 +212,7 @@ int StatImageWorker::CollectWatchers(rbd_image_t image, bool own_watch) {
       skipped_self = true;
       continue;
     }
-    stat_.watchers.push_back({watchers[i].addr, watchers[i].id, watchers[i].cookie});
+    out->push_back({watchers[i].addr, watchers[i].id, watchers[i].cookie});
   }
   rbd_watchers_list_cleanup(watchers.data(), max_watchers);
 
@@ -271,7 +234,7 @@ void ResizeImageWorker::Run() {
 }
 
 Napi::Value ResizeImageWorker::Result(Napi::Env env) {
-  Napi::Object out = StatImageWorker::Result(env).As<Napi::Object>();
+  Napi::Object out = ImageDescriptionToJs(env, description_);
   out.Set("previousSize", Napi::Number::New(env, static_cast<double>(previous_size_)));
   return out;
 }

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "clones.h"
 #include "describe.h"
 #include "worker.h"
 
@@ -83,32 +82,7 @@ class CreateImageWorker : public ClusterWorker {
  private:
   CreateOptions options_;
   bool describe_;
-  CreatedImage created_;
-  bool described_ = false;
-};
-
-struct Watcher {
-  std::string addr;
-  int64_t id;
-  uint64_t cookie;
-};
-
-struct ImageStat {
-  uint64_t size = 0;
-  uint64_t object_size = 0;
-  int order = 0;
-  uint64_t num_objects = 0;
-  uint64_t features = 0;
-  uint64_t stripe_unit = 0;
-  uint64_t stripe_count = 0;
-  int64_t data_pool_id = -1;
-  std::string id;
-  std::string block_name_prefix;
-  double create_timestamp_ms = 0;
-  int snapshot_count = 0;
-  std::vector<Watcher> watchers;
-  std::optional<ParentInfo> parent;
-  std::string data_pool;  // the separate data pool's name, or ""
+  std::optional<ImageDescription> created_;
 };
 
 class StatImageWorker : public ClusterWorker {
@@ -120,12 +94,12 @@ class StatImageWorker : public ClusterWorker {
  protected:
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
-  // Fills stat_ from an open image. An image opened read-write carries our
-  // own header watch, which own_watch leaves out of the watchers.
+  // Describes an open image into description_. An image opened read-write
+  // carries our own header watch, which own_watch leaves out of the watchers.
   int Collect(rbd_image_t image, bool own_watch = false);
-  // The image's watchers into stat_.watchers, as Collect reads them.
-  int CollectWatchers(rbd_image_t image, bool own_watch);
-  ImageStat stat_;
+  // The image's watchers, as Collect reads them.
+  int CollectWatchers(rbd_image_t image, bool own_watch, std::vector<Watcher>* out);
+  ImageDescription description_;
 };
 
 class RemoveImageWorker : public ClusterWorker {
@@ -139,9 +113,9 @@ class RemoveImageWorker : public ClusterWorker {
   void Run() override;
 };
 
-// Resizes, and answers with the image as statImage would, read from the same
-// open handle (a second open costs as much as the resize), plus the size it
-// had before.
+// Resizes, and answers with the image as statImage would, plus the size it
+// had before: read from the handle that resized it, since a second open would
+// watch the header and refresh the image all over again.
 class ResizeImageWorker : public StatImageWorker {
  public:
   ResizeImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,

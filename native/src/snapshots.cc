@@ -158,23 +158,19 @@ void RollbackWorker::Run() {
     Fail(r, "rbd_snap_exists");
   } else if (!exists) {
     Fail(-ENOENT, "rbd_snap_exists");
-  } else if (CollectWatchers(image, true) == 0) {
-    if (stat_.watchers.empty()) {
+  } else if (std::vector<Watcher> others; CollectWatchers(image, true, &others) == 0) {
+    if (others.empty()) {
       r = rbd_snap_rollback_with_progress(image, failure_.snapshot.c_str(), Progress::Callback, &progress_);
       if (r < 0) Fail(r, "rbd_snap_rollback_with_progress");
       rolled_back_ = r >= 0;
     }
-    if (r >= 0) {
-      // The image as restored, or as it is when watched.
-      stat_.watchers.clear();
-      Collect(image, true);
-    }
+    if (r >= 0) Collect(image, true);  // the image as restored, or as it is when watched
   }
   rbd_close(image);
 }
 
 Napi::Value RollbackWorker::Result(Napi::Env env) {
-  Napi::Object out = StatImageWorker::Result(env).As<Napi::Object>();
+  Napi::Object out = ImageDescriptionToJs(env, description_);
   out.Set("rolledBack", Napi::Boolean::New(env, rolled_back_));
   return out;
 }

@@ -69,7 +69,7 @@ void RestoreTrashWorker::Run() {
 
 // The image as statImage answers, with restored true and its name; or {restored: false, name, source}.
 Napi::Value RestoreTrashWorker::Result(Napi::Env env) {
-  Napi::Object out = restored_ ? StatImageWorker::Result(env).As<Napi::Object>() : Napi::Object::New(env);
+  Napi::Object out = restored_ ? ImageDescriptionToJs(env, description_) : Napi::Object::New(env);
   out.Set("restored", Napi::Boolean::New(env, restored_));
   out.Set("name", failure_.image);
   if (!restored_) out.Set("source", Napi::Number::New(env, source_));

@@ -1,7 +1,8 @@
 /**
  * The typed Ceph client every function uses. It validates every argument
  * before it reaches C, and turns the addon's rejections into CephErrors whose
- * stack points at the caller. Keep one per process: connecting costs ~35 ms.
+ * stack points at the caller. Keep one per process: connecting authenticates
+ * and fetches the cluster maps from the monitors, work no call should repeat.
  */
 import type { CephConfig } from '../config';
 import { CephError, ERROR_CODES, invalidParameterError } from '../errors';
@@ -16,7 +17,7 @@ import {
   type CreateImageOptions,
 } from '../validation';
 import { checkConfFile, diagnoseConnectError } from './diagnose';
-import { FEATURE_BITS, featureNames, type CreatableFeature, type FeatureName } from './features';
+import { featureNames, type CreatableFeature, type FeatureName } from './features';
 import {
   isNativeError,
   loadAddon,
@@ -48,8 +49,16 @@ export interface ImageRef {
   id: string;
 }
 
-/** An image's id, size, layout, features and creation time: what createImageDescribed answers. */
-export interface ImageDescription {
+/** A clone's parent: pool/namespace/image@snapshot. */
+export interface ParentRef {
+  pool: string;
+  namespace: string;
+  image: string;
+  snapshot: string;
+}
+
+/** An image: what statImage answers. */
+export interface ImageInfo {
   pool: string;
   namespace: string;
   name: string;
@@ -64,18 +73,6 @@ export interface ImageDescription {
   /** Pool id of a separate data pool, or null. */
   dataPoolId: number | null;
   createdAt: Date;
-}
-
-/** A clone's parent: pool/namespace/image@snapshot. */
-export interface ParentRef {
-  pool: string;
-  namespace: string;
-  image: string;
-  snapshot: string;
-}
-
-/** What statImage answers: the description, and what changes after creation. */
-export interface ImageInfo extends ImageDescription {
   snapshotCount: number;
   watchers: { address: string; id: number; cookie: string }[];
   /** The clone's parent, or null. */
@@ -83,6 +80,13 @@ export interface ImageInfo extends ImageDescription {
   /** Name of the separate data pool, or null. */
   dataPool: string | null;
 }
+
+/**
+ * An image's id, size, layout, features and creation time: what
+ * createImageDescribed answers, read back from the new image's header
+ * objects, which do not tell what only an open image does.
+ */
+export type ImageDescription = Omit<ImageInfo, 'snapshotCount' | 'watchers' | 'parent' | 'dataPool'>;
 
 export interface SnapshotInfo {
   name: string;
@@ -255,8 +259,9 @@ export class CephClient {
   /**
    * createImage, answering with the new image as the cluster recorded it:
    * what statImage would say, read back from the image's id and header
-   * objects (two reads, ~0.2-0.5 ms each) instead of opening it (which costs
-   * about as much as the create). Counted as a createImage operation.
+   * objects instead of opening it: two reads, where an open would watch the
+   * header and refresh the image over several round trips. Counted as a
+   * createImage operation.
    */
   async createImageDescribed(spec: ImageSpec, size: number, options?: CreateImageOptions): Promise<ImageDescription> {
     const trace = captureTrace(this.createImageDescribed);
@@ -589,7 +594,7 @@ function describe(pool: string, namespace: string, name: string, image: NativeIm
     featureBits: image.features,
     stripeUnit: image.stripeUnit,
     stripeCount: image.stripeCount,
-    dataPoolId: image.dataPoolId >= 0 && (image.features & FEATURE_BITS['data-pool']) !== 0 ? image.dataPoolId : null,
+    dataPoolId: image.dataPoolId >= 0 ? image.dataPoolId : null,
     createdAt: new Date(image.createdAtMs),
   };
 }

@@ -32,7 +32,18 @@ export interface NativeWatcher {
   cookie: string;
 }
 
-/** What both createImage and statImage answer with. */
+export interface NativeParent {
+  pool: string;
+  namespace: string;
+  image: string;
+  snapshot: string;
+}
+
+/**
+ * An image as the addon describes it (ImageDescription in native/src/describe.h).
+ * The fields only an open image tells are absent when createImage or
+ * cloneImage read a new image back from its header objects.
+ */
 export interface NativeImageDescription {
   id: string;
   size: number;
@@ -41,28 +52,19 @@ export interface NativeImageDescription {
   features: number;
   stripeUnit: number;
   stripeCount: number;
-  /** createImage: -1 without a data pool; statImage: the image's own pool then. */
+  /** The separate data pool's id, or -1. */
   dataPoolId: number;
   createdAtMs: number;
-}
-
-export interface NativeParent {
-  pool: string;
-  namespace: string;
-  image: string;
-  snapshot: string;
-}
-
-export interface NativeImageStat extends NativeImageDescription {
-  objectCount: number;
-  blockNamePrefix: string;
-  snapshotCount: number;
-  watchers: NativeWatcher[];
+  snapshotCount?: number;
+  watchers?: NativeWatcher[];
   /** rbd_get_parent; null without one. */
-  parent: NativeParent | null;
+  parent?: NativeParent | null;
   /** The separate data pool's name, or null. */
-  dataPool: string | null;
+  dataPool?: string | null;
 }
+
+/** What an opened image is described with: every field. */
+export type NativeImageStat = Required<NativeImageDescription>;
 
 /** One user snapshot. id is librbd's uint64 snap id as a number: ids count up from 1 per pool, far below 2^53. */
 export interface NativeSnapshot {
