@@ -13,7 +13,7 @@ export default tseslint.config(
     rules: {
       // A leading underscore marks a value kept on purpose: a rest-omitted
       // field, or a parameter a signature requires.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
     },
   },
   {

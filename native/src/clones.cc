@@ -10,7 +10,8 @@ void CloneWorker::Run() {
   rbd_image_options_t opts;
   rbd_image_options_create(&opts);
   int r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FORMAT, 2);
-  if (r == 0 && options_.features) r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES, *options_.features);
+  if (r == 0 && options_.features)
+    r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES, *options_.features);
   if (r == 0 && options_.clone_format) {
     r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_CLONE_FORMAT, *options_.clone_format);
   }
@@ -25,8 +26,8 @@ void CloneWorker::Run() {
     return FailOnChild(r, "rados_ioctx_create");
   }
   r = WithIoctx([&](Ioctx* io) {
-    return rbd_clone3(io->get(), failure_.image.c_str(), failure_.snapshot.c_str(), child_io->get(),
-                      child_.c_str(), opts);
+    return rbd_clone3(io->get(), failure_.image.c_str(), failure_.snapshot.c_str(), child_io->get(), child_.c_str(),
+                      opts);
   });
   rbd_image_options_destroy(opts);
   if (r == -EEXIST) return FailOnChild(r, "rbd_clone3");

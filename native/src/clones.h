@@ -20,9 +20,9 @@ struct CloneOptions {
 // taken, its pool or namespace is missing) are scoped to the child.
 class CloneWorker : public ClusterWorker {
  public:
-  CloneWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
-              std::string image, std::string snapshot, std::string child_pool, std::string child_ns,
-              std::string child, CloneOptions options)
+  CloneWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns, std::string image,
+              std::string snapshot, std::string child_pool, std::string child_ns, std::string child,
+              CloneOptions options)
       : ClusterWorker(env, "rbd_clone3", std::move(state), std::move(pool), std::move(ns), std::move(image)),
         child_pool_(std::move(child_pool)),
         child_ns_(std::move(child_ns)),
@@ -48,8 +48,8 @@ class CloneWorker : public ClusterWorker {
 
 class FlattenWorker : public ClusterWorker {
  public:
-  FlattenWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
-                std::string image, Napi::Value on_progress)
+  FlattenWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns, std::string image,
+                Napi::Value on_progress)
       : ClusterWorker(env, "rbd_flatten_with_progress", std::move(state), std::move(pool), std::move(ns),
                       std::move(image)) {
     progress_.Start(env, on_progress);

@@ -130,7 +130,8 @@ Napi::Value Cluster::Connect(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Cluster::Close(const Napi::CallbackInfo& info) {
-  if (closing_.IsEmpty()) closing_ = Napi::Persistent((new CloseWorker(info.Env(), state_))->Start().As<Napi::Object>());
+  if (closing_.IsEmpty())
+    closing_ = Napi::Persistent((new CloseWorker(info.Env(), state_))->Start().As<Napi::Object>());
   return closing_.Value();
 }
 
@@ -139,8 +140,7 @@ Napi::Value Cluster::ListPools(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Cluster::ListImages(const Napi::CallbackInfo& info) {
-  return (new ListImagesWorker(info.Env(), state_, StringArg(info, 0, "pool"),
-                               StringArg(info, 1, "namespace")))
+  return (new ListImagesWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace")))
       ->Start();
 }
 
@@ -181,21 +181,20 @@ Napi::Value Cluster::CreateImage(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Cluster::StatImage(const Napi::CallbackInfo& info) {
-  return (new StatImageWorker(info.Env(), state_, StringArg(info, 0, "pool"),
-                              StringArg(info, 1, "namespace"), StringArg(info, 2, "image")))
+  return (new StatImageWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                              StringArg(info, 2, "image")))
       ->Start();
 }
 
 Napi::Value Cluster::RemoveImage(const Napi::CallbackInfo& info) {
-  return (new RemoveImageWorker(info.Env(), state_, StringArg(info, 0, "pool"),
-                                StringArg(info, 1, "namespace"), StringArg(info, 2, "image")))
+  return (new RemoveImageWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                                StringArg(info, 2, "image")))
       ->Start();
 }
 
 Napi::Value Cluster::TrashMove(const Napi::CallbackInfo& info) {
-  return (new TrashMoveWorker(info.Env(), state_, StringArg(info, 0, "pool"),
-                              StringArg(info, 1, "namespace"), StringArg(info, 2, "image"),
-                              static_cast<uint64_t>(NumberArg(info, 3, "delaySeconds"))))
+  return (new TrashMoveWorker(info.Env(), state_, StringArg(info, 0, "pool"), StringArg(info, 1, "namespace"),
+                              StringArg(info, 2, "image"), static_cast<uint64_t>(NumberArg(info, 3, "delaySeconds"))))
       ->Start();
 }
 

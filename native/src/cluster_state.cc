@@ -41,8 +41,7 @@ void ClusterState::Shutdown() {
   if (cluster != nullptr) rados_shutdown(cluster);
 }
 
-int ClusterState::GetIoctx(const std::string& pool, const std::string& ns,
-                           std::shared_ptr<Ioctx>* out) {
+int ClusterState::GetIoctx(const std::string& pool, const std::string& ns, std::shared_ptr<Ioctx>* out) {
   auto key = std::make_pair(pool, ns);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -65,8 +64,7 @@ int ClusterState::GetIoctx(const std::string& pool, const std::string& ns,
   return 0;
 }
 
-bool ClusterState::EvictIfStale(const std::string& pool, const std::string& ns,
-                                const std::shared_ptr<Ioctx>& io) {
+bool ClusterState::EvictIfStale(const std::string& pool, const std::string& ns, const std::shared_ptr<Ioctx>& io) {
   int64_t current = rados_pool_lookup(cluster_, pool.c_str());
   if (current == rados_ioctx_get_id(io->get())) return false;
   std::lock_guard<std::mutex> lock(mu_);

@@ -58,8 +58,7 @@ class ClusterState {
 
   // Drops a cached ioctx whose pool was deleted (or deleted and recreated).
   // Returns true if it was stale, so the caller may retry once.
-  bool EvictIfStale(const std::string& pool, const std::string& ns,
-                    const std::shared_ptr<Ioctx>& io);
+  bool EvictIfStale(const std::string& pool, const std::string& ns, const std::shared_ptr<Ioctx>& io);
 
   rados_t cluster() const { return cluster_; }
 

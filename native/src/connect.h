@@ -16,7 +16,7 @@ struct ConnectOptions {
   std::string id;       // client id without "client."
   std::string keyring;  // keyring path; empty keeps the conf's/default search path
   std::string mon_host;
-  std::string key;      // base64 secret; never logged
+  std::string key;  // base64 secret; never logged
   double timeout_seconds = 10;
 };
 

@@ -45,8 +45,7 @@ std::optional<ImageDescription> DescribeNewImage(rados_ioctx_t io, const std::st
   // rbd_header.<id>'s omap, as cls_rbd's create and set_stripe_unit_count
   // wrote it. One op fetches every key; missing ones are simply not returned.
   std::string header_object = "rbd_header." + out.id;
-  const char* keys[] = {"size",        "order",        "features",    "create_timestamp",
-                        "stripe_unit", "stripe_count", "data_pool_id"};
+  const char* keys[] = {"size", "order", "features", "create_timestamp", "stripe_unit", "stripe_count", "data_pool_id"};
   rados_read_op_t op = rados_create_read_op();
   rados_omap_iter_t iter = nullptr;
   int prval = 0;

@@ -11,8 +11,8 @@
 namespace rbdfn {
 
 struct Failure {
-  int err = 0;        // negative errno, as librados/librbd return it
-  std::string op;     // the C call that failed, e.g. "rbd_create4"
+  int err = 0;     // negative errno, as librados/librbd return it
+  std::string op;  // the C call that failed, e.g. "rbd_create4"
   std::string pool;
   std::string ns;
   std::string image;

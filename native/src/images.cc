@@ -89,8 +89,9 @@ Napi::Value ListImagesPageWorker::Result(Napi::Env env) {
   Napi::Object out = Napi::Object::New(env);
   if (options_.json) {
     auto* text = new std::string(std::move(json_));
-    out.Set("items", Napi::Buffer<char>::New(env, text->data(), text->size(),
-                                             [](Napi::Env, char*, std::string* owned) { delete owned; }, text));
+    out.Set("items",
+            Napi::Buffer<char>::New(
+                env, text->data(), text->size(), [](Napi::Env, char*, std::string* owned) { delete owned; }, text));
   } else {
     out.Set("page", FlatPairs(env, start_, end_));
   }
@@ -137,9 +138,7 @@ Napi::Value CreateImageWorker::Result(Napi::Env env) {
 void StatImageWorker::Run() {
   rbd_image_t image = nullptr;
   // Read-only: no exclusive lock and no header watch of our own in the result.
-  int r = WithIoctx([&](Ioctx* io) {
-    return rbd_open_read_only(io->get(), failure_.image.c_str(), &image, nullptr);
-  });
+  int r = WithIoctx([&](Ioctx* io) { return rbd_open_read_only(io->get(), failure_.image.c_str(), &image, nullptr); });
   if (r < 0) return Fail(r, "rbd_open_read_only");
   r = Collect(image);
   rbd_close(image);

@@ -68,10 +68,9 @@ struct CreateOptions {
 // read: the image exists then, and the caller stats it the usual way.
 class CreateImageWorker : public ClusterWorker {
  public:
-  CreateImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
-                    std::string ns, std::string image, CreateOptions options, bool describe)
-      : ClusterWorker(env, "rbd_create4", std::move(state), std::move(pool), std::move(ns),
-                      std::move(image)),
+  CreateImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                    std::string image, CreateOptions options, bool describe)
+      : ClusterWorker(env, "rbd_create4", std::move(state), std::move(pool), std::move(ns), std::move(image)),
         options_(std::move(options)),
         describe_(describe) {}
 
@@ -87,8 +86,8 @@ class CreateImageWorker : public ClusterWorker {
 
 class StatImageWorker : public ClusterWorker {
  public:
-  StatImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
-                  std::string ns, std::string image, const char* op = "rbd_stat")
+  StatImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                  std::string image, const char* op = "rbd_stat")
       : ClusterWorker(env, op, std::move(state), std::move(pool), std::move(ns), std::move(image)) {}
 
  protected:
@@ -104,10 +103,9 @@ class StatImageWorker : public ClusterWorker {
 
 class RemoveImageWorker : public ClusterWorker {
  public:
-  RemoveImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
-                    std::string ns, std::string image)
-      : ClusterWorker(env, "rbd_remove", std::move(state), std::move(pool), std::move(ns),
-                      std::move(image)) {}
+  RemoveImageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                    std::string image)
+      : ClusterWorker(env, "rbd_remove", std::move(state), std::move(pool), std::move(ns), std::move(image)) {}
 
  protected:
   void Run() override;
@@ -139,8 +137,7 @@ class ImageUsageWorker : public ClusterWorker {
  public:
   ImageUsageWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
                    std::string image)
-      : ClusterWorker(env, "rbd_diff_iterate2", std::move(state), std::move(pool), std::move(ns),
-                      std::move(image)) {}
+      : ClusterWorker(env, "rbd_diff_iterate2", std::move(state), std::move(pool), std::move(ns), std::move(image)) {}
 
  protected:
   void Run() override;

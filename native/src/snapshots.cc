@@ -42,8 +42,8 @@ int ListChildren(rbd_image_t image, std::vector<ChildInfo>* out) {
   while ((r = rbd_list_children3(image, specs.data(), &max)) == -ERANGE) specs.resize(max);
   if (r < 0) return r;
   for (size_t i = 0; i < max; ++i) {
-    out->push_back({specs[i].pool_name, specs[i].pool_namespace, specs[i].image_name, specs[i].image_id,
-                    specs[i].trash});
+    out->push_back(
+        {specs[i].pool_name, specs[i].pool_namespace, specs[i].image_name, specs[i].image_id, specs[i].trash});
   }
   rbd_linked_image_spec_list_cleanup(specs.data(), max);
   return 0;

@@ -13,8 +13,8 @@ namespace rbdfn {
 // A worker on pool/namespace/image@snapshot; errors name the snapshot too.
 class SnapshotWorker : public ClusterWorker {
  public:
-  SnapshotWorker(Napi::Env env, const char* op, std::shared_ptr<ClusterState> state, std::string pool,
-                 std::string ns, std::string image, std::string snapshot)
+  SnapshotWorker(Napi::Env env, const char* op, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                 std::string image, std::string snapshot)
       : ClusterWorker(env, op, std::move(state), std::move(pool), std::move(ns), std::move(image)) {
     failure_.snapshot = std::move(snapshot);
   }
@@ -24,8 +24,8 @@ class CreateSnapshotWorker : public SnapshotWorker {
  public:
   CreateSnapshotWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
                        std::string image, std::string snapshot)
-      : SnapshotWorker(env, "rbd_snap_create2", std::move(state), std::move(pool), std::move(ns),
-                       std::move(image), std::move(snapshot)) {}
+      : SnapshotWorker(env, "rbd_snap_create2", std::move(state), std::move(pool), std::move(ns), std::move(image),
+                       std::move(snapshot)) {}
 
  protected:
   void Run() override;
@@ -61,8 +61,8 @@ class RemoveSnapshotWorker : public SnapshotWorker {
  public:
   RemoveSnapshotWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
                        std::string image, std::string snapshot, bool unprotect)
-      : SnapshotWorker(env, "rbd_snap_remove2", std::move(state), std::move(pool), std::move(ns),
-                       std::move(image), std::move(snapshot)),
+      : SnapshotWorker(env, "rbd_snap_remove2", std::move(state), std::move(pool), std::move(ns), std::move(image),
+                       std::move(snapshot)),
         unprotect_(unprotect) {}
 
  protected:
@@ -77,8 +77,8 @@ class ProtectSnapshotWorker : public SnapshotWorker {
  public:
   ProtectSnapshotWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
                         std::string image, std::string snapshot, bool protect)
-      : SnapshotWorker(env, protect ? "rbd_snap_protect" : "rbd_snap_unprotect", std::move(state),
-                       std::move(pool), std::move(ns), std::move(image), std::move(snapshot)),
+      : SnapshotWorker(env, protect ? "rbd_snap_protect" : "rbd_snap_unprotect", std::move(state), std::move(pool),
+                       std::move(ns), std::move(image), std::move(snapshot)),
         protect_(protect) {}
 
  protected:
@@ -101,8 +101,8 @@ class ListChildrenWorker : public SnapshotWorker {
  public:
   ListChildrenWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
                      std::string image, std::string snapshot)
-      : SnapshotWorker(env, "rbd_list_children3", std::move(state), std::move(pool), std::move(ns),
-                       std::move(image), std::move(snapshot)) {}
+      : SnapshotWorker(env, "rbd_list_children3", std::move(state), std::move(pool), std::move(ns), std::move(image),
+                       std::move(snapshot)) {}
 
  protected:
   void Run() override;

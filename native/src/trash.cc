@@ -7,9 +7,7 @@
 namespace rbdfn {
 
 void TrashMoveWorker::Run() {
-  int r = WithIoctx([&](Ioctx* io) {
-    return rbd_trash_move(io->get(), failure_.image.c_str(), delay_seconds_);
-  });
+  int r = WithIoctx([&](Ioctx* io) { return rbd_trash_move(io->get(), failure_.image.c_str(), delay_seconds_); });
   if (r < 0) Fail(r, "rbd_trash_move");
 }
 

@@ -15,10 +15,9 @@ namespace rbdfn {
 
 class TrashMoveWorker : public ClusterWorker {
  public:
-  TrashMoveWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool,
-                  std::string ns, std::string image, uint64_t delay_seconds)
-      : ClusterWorker(env, "rbd_trash_move", std::move(state), std::move(pool), std::move(ns),
-                      std::move(image)),
+  TrashMoveWorker(Napi::Env env, std::shared_ptr<ClusterState> state, std::string pool, std::string ns,
+                  std::string image, uint64_t delay_seconds)
+      : ClusterWorker(env, "rbd_trash_move", std::move(state), std::move(pool), std::move(ns), std::move(image)),
         delay_seconds_(delay_seconds) {}
 
  protected:

@@ -69,8 +69,8 @@ class PromiseWorker : public Napi::AsyncWorker {
 class ClusterWorker : public PromiseWorker {
  public:
   // op names the main librados/librbd call, reported if the handle is unusable.
-  ClusterWorker(Napi::Env env, const char* op, std::shared_ptr<ClusterState> state,
-                std::string pool = "", std::string ns = "", std::string image = "")
+  ClusterWorker(Napi::Env env, const char* op, std::shared_ptr<ClusterState> state, std::string pool = "",
+                std::string ns = "", std::string image = "")
       : PromiseWorker(env, op), op_(op), state_(std::move(state)), in_flight_(state_.get()) {
     failure_.pool = std::move(pool);
     failure_.ns = std::move(ns);

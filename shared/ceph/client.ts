@@ -636,7 +636,7 @@ function validateProgress(value: unknown): NativeProgress | undefined {
  * V8 formats .stack lazily, so a call that succeeds never pays for formatting.
  */
 type Trace = { stack?: string };
-function captureTrace(fn: Function): Trace {
+function captureTrace(fn: (...args: never[]) => unknown): Trace {
   const trace: Trace = {};
   Error.captureStackTrace(trace, fn);
   return trace;

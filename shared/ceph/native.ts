@@ -217,6 +217,7 @@ export function loadAddon(): NativeAddon {
   let lastError: unknown;
   for (const candidate of candidates) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node addon loads only through require
       addon = require(candidate) as NativeAddon;
       return addon;
     } catch (err) {
