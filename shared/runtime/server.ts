@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { CloudEvent } from 'cloudevents';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import { CephError } from '../errors';
+import { isCodedError, type Reason } from '../errors';
 import type { CephConnection } from './connection';
 import { FunctionContext, type FunctionEvent, type FunctionModule } from './context';
 import { Deliveries } from './delivery';
@@ -21,7 +21,7 @@ import { checkParameters, isPlainObject } from './params';
 import { RawJson, plainValue } from './raw-json';
 import { registerSecret } from './secrets';
 import type { RuntimeSettings } from './settings';
-import { HttpError, failure, statusOf, type Reason, type Status } from './status';
+import { HttpError, failure, statusOf, type Status } from './status';
 
 /** How a route maps a request onto a function and its answer back. */
 export interface RouteAdapter {
@@ -477,7 +477,7 @@ export class Runtime {
 
 /** An error no one meant to answer with: a bug, logged with its stack (a 500). */
 function isBug(err: unknown): boolean {
-  return !(err instanceof CephError) && !(err instanceof HttpError) && statusOf(err).code >= 500;
+  return !isCodedError(err) && !(err instanceof HttpError) && statusOf(err).code >= 500;
 }
 
 /** Statuses a sender should retry: the same request may succeed later. */
