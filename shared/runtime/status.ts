@@ -49,6 +49,16 @@ export function statusOf(err: unknown): Status {
   return failure(500, 'InternalError', 'Internal error; the function log has the details (search by X-Call-Id).');
 }
 
+/** An error no one meant to answer with: a bug, to log with its stack (a 500). */
+export function isBug(err: unknown): boolean {
+  return !isCodedError(err) && !(err instanceof HttpError);
+}
+
+/** A 405's Allow header, which that status requires; undefined for any other error. */
+export function allowHeader(err: unknown): string | undefined {
+  return err instanceof HttpError && err.code === 405 ? String(err.details?.allow ?? '') : undefined;
+}
+
 /** What the error was about: the parameter refused, or where in Ceph it failed and what the diagnosis found. */
 function detailsOf(err: CodedError): Record<string, unknown> {
   if (!(err instanceof CephError)) return { parameter: err.parameter };
