@@ -6,12 +6,14 @@ import { statusOf } from '../../shared/runtime/status';
 
 /** The document whose "Error codes" table lists every code. */
 const ERROR_CODES_DOC = path.resolve(__dirname, '../../README.md');
+/** The document whose "Errors over HTTP" table gives each status's reason and codes: the same one unless they part. */
+const HTTP_ERRORS_DOC = ERROR_CODES_DOC;
 
-const documented = new Set([...errorCodesSection(fs.readFileSync(ERROR_CODES_DOC, 'utf8')).matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
+const documented = new Set([...section(fs.readFileSync(ERROR_CODES_DOC, 'utf8'), 'Error codes').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
 
-/** The text under the "Error codes" heading (at any level), up to the next heading of that level or above. */
-function errorCodesSection(doc: string): string {
-  const heading = /^(#+) Error codes\s*$/m.exec(doc);
+/** The text under a heading (at any level), up to the next heading of that level or above. */
+function section(doc: string, title: string): string {
+  const heading = new RegExp(`^(#+) ${title}\\s*$`, 'm').exec(doc);
   if (!heading) return '';
   const after = doc.slice(heading.index + heading[0].length);
   const next = after.search(new RegExp(`^#{1,${heading[1]!.length}} `, 'm'));
@@ -35,6 +37,18 @@ test.each(Object.entries(ERROR_CODES))('%s is answered with its catalogued statu
   expect(status).toBeGreaterThanOrEqual(400);
   expect(reason).toMatch(/^[A-Z][A-Za-z]+$/);
   expect(statusOf(new CephError(code, 'm'))).toMatchObject({ code: status, reason, message: 'm', details: { cephCode: code } });
+});
+
+test('the HTTP table gives each code the status and reason it is answered with', () => {
+  // | 409 | `InUse` | when | `EBUSY`, `EMLINK`, `ECHILD` |  (a 500 lists none: "any code not listed here")
+  const rows = [...section(fs.readFileSync(HTTP_ERRORS_DOC, 'utf8'), 'Errors over HTTP').matchAll(/^\| (\d{3}) \| `(\w+)` \|.*\|(.*)\|\s*$/gm)];
+  const answers = rows.flatMap(([, status, reason, codes]) => [...codes!.matchAll(/`([A-Z_]+)`/g)].map(([, code]) => [code!, { status: Number(status), reason }] as const));
+  const catalogue = Object.entries(ERROR_CODES)
+    .filter(([, { status }]) => status !== 500)
+    .map(([code, { status, reason }]) => [code, { status, reason }] as const);
+  expect(rows.length).toBeGreaterThan(0);
+  expect(Object.fromEntries(answers)).toEqual(Object.fromEntries(catalogue));
+  expect(answers).toHaveLength(catalogue.length); // each code in one row only
 });
 
 test('an errno name outside the catalogue is a 500', () => {
