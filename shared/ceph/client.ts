@@ -5,7 +5,7 @@
  * and fetches the cluster maps from the monitors, work no call should repeat.
  */
 import type { CephConfig } from '../config';
-import { CephError, ERROR_CODES, invalidParameterError } from '../errors';
+import { CephError, catalogued, invalidParameterError } from '../errors';
 import {
   DEFAULT_MAX_IMAGE_SIZE,
   validateCreateOptions,
@@ -685,7 +685,7 @@ function describeNativeError(err: NativeError, user?: string): string {
     : err.pool
       ? `pool "${err.pool}${ns}"${err.id ? ` (trash id ${err.id})` : ''}`
       : 'the cluster';
-  const hint = (ERROR_CODES as Record<string, string>)[err.code];
+  const hint = catalogued(err.code)?.message;
   if (err.code === 'ENOENT') {
     if (err.op === 'rados_ioctx_create') return `Pool "${err.pool}" does not exist.`;
     if (err.op === 'rbd_namespace_exists') return `Namespace "${err.namespace}" does not exist in pool "${err.pool}".`;

@@ -11,7 +11,10 @@ import type { Logger } from 'pino';
 import type { FunctionEvent, FunctionModule } from '../runtime/context';
 import type { Metrics } from '../runtime/metrics';
 import { RawJson } from '../runtime/raw-json';
-import { methodNotAllowed, sendStatus, type InvokeResult, type Runtime } from '../runtime/server';
+import { eventOf } from '../runtime/dispatch';
+import type { InvokeResult } from '../runtime/invoke';
+import { methodNotAllowed, sendStatus } from '../runtime/responses';
+import type { Runtime } from '../runtime/server';
 import { parseUrl, type AsyncSettings } from '../runtime/settings';
 import { HttpError, failure } from '../runtime/status';
 
@@ -140,7 +143,7 @@ export function mountAsync(app: express.Express, runtime: Runtime, functions: Ma
     const callId = res.locals.callId as string;
     const prefix = `/async-function/${name}`;
     // The queue-worker always calls with POST.
-    const event = { ...runtime.eventOf(req, { path: (r) => r.path.slice(prefix.length) || '/' }), method: 'POST' };
+    const event = { ...eventOf(req, { path: (r) => r.path.slice(prefix.length) || '/' }), method: 'POST' };
     if (!queue.offer({ name, mod, event, callId, callbackUrl, queuedAt: Date.now() })) {
       res.setHeader('Retry-After', '1');
       return sendStatus(res, failure(429, 'TooManyRequests', `The async queue is full (${settings.async.queueSize} calls waiting, RBD_ASYNC_QUEUE_SIZE); retry shortly.`));

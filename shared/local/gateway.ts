@@ -5,7 +5,8 @@
  */
 import type express from 'express';
 import type { FunctionModule } from '../runtime/context';
-import { methodNotAllowed, type Runtime } from '../runtime/server';
+import { methodNotAllowed } from '../runtime/responses';
+import type { Runtime } from '../runtime/server';
 import { HttpError } from '../runtime/status';
 import { mountAsync } from './async';
 

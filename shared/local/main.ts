@@ -6,7 +6,7 @@
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { loadCephConfig, type CephConfig } from '../config';
-import { CephError } from '../errors';
+import { CephError, isCodedError } from '../errors';
 import { boot } from '../runtime/boot';
 import { loadFunctions } from '../runtime/functions';
 import type { Logger } from 'pino';
@@ -41,7 +41,7 @@ async function serve(logger: Logger, settings: RuntimeSettings, loadConfig: (() 
 }
 
 main().catch((err: unknown) => {
-  const code = err instanceof CephError ? ` [${err.code}]` : '';
+  const code = isCodedError(err) ? ` [${err.code}]` : '';
   process.stderr.write(`gateway${code}: ${(err as Error).message}\n`);
   process.exit(1);
 });

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import { CephClient, type OperationObserver } from '../ceph/client';
 import { loadCephConfig, type CephConfig } from '../config';
-import { CephError } from '../errors';
+import { CephError, isCodedError, type CodedError } from '../errors';
 
 export interface ConnectionOptions {
   loadConfig?: () => CephConfig;
@@ -34,7 +34,7 @@ const RECONNECT_ON = new Set(['ESHUTDOWN', 'ENOTCONN', 'EACCES', 'EPERM', 'ERR_C
 export class CephConnection {
   private client?: CephClient;
   private connecting?: Promise<void>;
-  private lastError?: CephError;
+  private lastError?: CodedError;
   private isReady = false;
   private monitors = true;
   private stopped = false;
@@ -106,7 +106,8 @@ export class CephConnection {
       logger.info({ fsid: client.info.fsid, monHost: client.info.monHost }, 'connected to Ceph');
       this.schedule(this.options.checkIntervalMs ?? 5000, () => this.check());
     } catch (err) {
-      this.lastError = err instanceof CephError ? err : new CephError('ERR_CEPH_CONNECT_FAILED', String(err));
+      // A setting refused while loading the config (CEPH_ID, CEPH_TIMEOUT_SECONDS) is kept as it is: its message names it.
+      this.lastError = isCodedError(err) ? err : new CephError('ERR_CEPH_CONNECT_FAILED', String(err));
       this.setReady(false);
       logger.warn({ code: this.lastError.code, retryInMs: this.backoffMs }, this.lastError.message);
       this.schedule(this.backoffMs, () => this.connect());

@@ -4,21 +4,13 @@
  * returning a value, or by throwing. Unlike upstream, a thrown error is
  * answered with its proper status, never a 200.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { CephClient } from '../ceph/client';
-import type { FunctionEvents } from './events';
+import type { FunctionEvent, FunctionEvents } from './handler-types';
 import type { RuntimeSettings } from './settings';
 
-export interface FunctionEvent {
-  /** Parsed JSON body, or undefined when there was none. */
-  body: unknown;
-  headers: IncomingHttpHeaders;
-  method: string;
-  query: Record<string, unknown>;
-  /** The path after the function's own prefix, e.g. "/" or "/extra". */
-  path: string;
-}
+// The handlers' one import for their contract.
+export type { FunctionEvent, FunctionEvents };
 
 /** What a handler needs from the runtime beyond the upstream contract. */
 export interface FunctionServices {

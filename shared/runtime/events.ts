@@ -5,8 +5,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloudEvent, CloudEventV1 } from 'cloudevents';
+import type { FunctionEvents } from './handler-types';
+import { isPlainObject } from './plain-object';
 import { plainValue } from './raw-json';
-import { isPlainObject } from './params';
 import { HttpError } from './status';
 
 /**
@@ -17,14 +18,6 @@ let loaded: typeof import('cloudevents') | undefined;
 function sdk(): typeof import('cloudevents') {
   loaded ??= require('cloudevents') as typeof import('cloudevents');
   return loaded;
-}
-
-/** What a function declares about events: functions/<name>/handler.ts `events`. */
-export interface FunctionEvents {
-  /** The request type it takes, e.g. "rbd.image.create". */
-  accepts: string;
-  /** The type of its reply and of the change it announces, e.g. "rbd.image.created". */
-  replies: string;
 }
 
 /** The reply type of every failure; its data is the Status. */

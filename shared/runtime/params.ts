@@ -8,13 +8,9 @@ import type { CreatableFeature } from '../ceph/features';
 import { invalidParameterError } from '../errors';
 import { parseQuantity } from '../quantity';
 import { validateName, validateNamespace, validateSize, validateTrashId } from '../validation';
-import type { FunctionEvent } from './context';
+import type { FunctionEvent } from './handler-types';
+import { isPlainObject } from './plain-object';
 import { HttpError } from './status';
-
-/** A JSON object: not null, not an array. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export class Params {
   private readonly values: Record<string, unknown>;

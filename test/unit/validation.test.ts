@@ -1,4 +1,4 @@
-import { CephError } from '../../shared/errors';
+import { ParameterError } from '../../shared/errors';
 import {
   validateCreateOptions,
   validateInteger,
@@ -7,13 +7,13 @@ import {
   validateSize,
 } from '../../shared/validation';
 
-function thrown(fn: () => unknown): CephError {
+function thrown(fn: () => unknown): ParameterError {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(CephError);
-    expect((err as CephError).code).toBe('ERR_INVALID_PARAMETER');
-    return err as CephError;
+    expect(err).toBeInstanceOf(ParameterError);
+    expect((err as ParameterError).code).toBe('ERR_INVALID_PARAMETER');
+    return err as ParameterError;
   }
   throw new Error('expected a validation error');
 }

@@ -1,0 +1,68 @@
+/**
+ * The workload contract's own endpoints (OpenFaaS and Knative): liveness,
+ * readiness and Prometheus metrics, and the lock file the watchdog's exec
+ * probe checks.
+ */
+import fs from 'node:fs';
+import type { RequestHandler, Response } from 'express';
+import type { Admission } from './admission';
+import type { CephConnection } from './connection';
+import type { Metrics } from './metrics';
+import { methodNotAllowedError, sendStatus } from './responses';
+import { failure } from './status';
+
+export const HEALTH_PATHS = ['/_/health', '/health/liveness'];
+export const READY_PATHS = ['/_/ready', '/health/readiness'];
+export const METRICS_PATH = '/metrics';
+
+export interface ContractState {
+  admission: Admission;
+  connection: CephConnection;
+  metrics: Metrics;
+}
+
+/** Answers the contract's paths (GET and HEAD only) and passes every other request on. */
+export function contractEndpoints(state: ContractState): RequestHandler {
+  // One lookup rather than a router layer per path: every request passes here.
+  const own = new Map<string, (res: Response) => unknown>([
+    ...HEALTH_PATHS.map((p) => [p, (res: Response) => answerHealth(state, res)] as const),
+    ...READY_PATHS.map((p) => [p, (res: Response) => answerReady(state, res)] as const),
+    [METRICS_PATH, (res: Response) => answerMetrics(state, res)],
+  ]);
+  return (req, res, next) => {
+    // As express routes match: any case, one trailing slash.
+    const answer = own.get(req.path.toLowerCase().replace(/(.)\/$/, '$1'));
+    if (!answer) return next();
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next(methodNotAllowedError(req, ['GET']));
+    Promise.resolve(answer(res)).catch(next);
+  };
+}
+
+async function answerMetrics({ metrics }: ContractState, res: Response): Promise<void> {
+  res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+}
+
+function answerHealth({ admission }: ContractState, res: Response): void {
+  if (admission.draining) return sendStatus(res, failure(503, 'ServiceUnavailable', 'Draining: the process is shutting down.'));
+  res.json({ status: 'ok' });
+}
+
+function answerReady({ admission, connection }: ContractState, res: Response): void {
+  if (admission.draining) return sendStatus(res, failure(503, 'ServiceUnavailable', 'Draining: the process is shutting down.'));
+  if (!connection.ready) {
+    return sendStatus(res, failure(503, 'ServiceUnavailable', 'Not connected to Ceph; see the log for the diagnosis.'));
+  }
+  if (admission.full) {
+    return sendStatus(res, failure(429, 'TooManyRequests', `At the concurrency limit (max_inflight=${admission.maxInflight}).`));
+  }
+  res.json(connection.monitorsReachable ? { status: 'ok' } : { status: 'ok', monitors: 'unreachable' });
+}
+
+/** Writes the lock file that the watchdog's exec probe checks. */
+export function writeLockFile(file: string): void {
+  fs.writeFileSync(file, `${process.pid}\n`);
+}
+
+export function removeLockFile(file: string): void {
+  fs.rmSync(file, { force: true });
+}
