@@ -25,7 +25,7 @@ export default async function listPools(event: FunctionEvent, context: FunctionC
 /**
  * Calls that arrive while a listing is on its way to the monitors share it,
  * so under load one mon round trip answers many requests. The price: a call
- * may miss a pool created less than one round trip (about 0.5 ms) before it.
+ * may miss a pool created less than one mon round trip before it.
  */
 let pending: Promise<PoolInfo[]> | undefined;
 function listShared(ceph: CephClient): Promise<PoolInfo[]> {
