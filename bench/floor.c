@@ -10,7 +10,7 @@
  *   floor clones     CONF POOL PREFIX COUNT
  *
  * OP [ARGS] (the usage message lists them): connect (create, conf, connect,
- * shutdown); list_pools (mon command "osd pool ls detail", pools counted, not
+ * shutdown); list_pools (mon command "osd pool ls detail", its JSON not
  * parsed); list_images POOL (rbd_list2, hint grown on ERANGE);
  * list_images_detail POOL [LIMIT] (list, sort, stat the first LIMIT, 16 at a
  * time); stat POOL PREFIX [CYCLE] (StatImageWorker on PREFIX-(i mod CYCLE));
@@ -30,8 +30,7 @@
  * after themselves. clones makes PREFIX-parent (8 MiB written, snapshot gold)
  * and COUNT v2 clones of it.
  * Stats of list_images_detail run on FLOOR_STAT_THREADS (16) helper threads
- * per caller, or with FLOOR_STAT_SHARED=1 one set shared by all callers, as
- * one function process's libuv pool.
+ * that all callers share, as one function process's libuv pool.
  *
  * Connection settings mirror shared/config.ts: CEPH_ID (admin), CEPH_KEYRING,
  * CEPH_MON_HOST, CEPH_KEY, CEPH_TIMEOUT_SECONDS (10). Output: one JSON line
@@ -157,8 +156,6 @@ static void drop_pools(void) {
 
 /* ---- list: native/src/images.cc ListImagesWorker::Run ---- */
 
-static atomic_long erange_retries;
-
 /* On success *specs holds *count entries; free with free_specs. */
 static int list_specs(struct pool *p, rbd_image_spec_t **specs, size_t *count) {
   size_t hint = atomic_load(&p->list_hint);
@@ -169,7 +166,6 @@ static int list_specs(struct pool *p, rbd_image_spec_t **specs, size_t *count) {
     s = xrealloc(s, sizeof(*s) * max);
     r = rbd_list2(p->io, s, &max); /* -ERANGE sets max to what it needs */
     if (r != -ERANGE) break;
-    atomic_fetch_add(&erange_retries, 1);
   }
   if (r < 0) {
     free(s);
@@ -337,7 +333,6 @@ static int stat_all(struct stat_pool *sp, rados_ioctx_t io, char **names, int n,
 
 struct caller {
   struct stat_pool *stats; /* list_images_detail only */
-  long items;              /* result size of the last op */
 };
 
 static const char *op_pool_name, *prefix = "floor";
@@ -367,19 +362,11 @@ static int mon_command(const char *json, struct mon_reply *reply) {
 }
 
 /* native/src/pools.cc ListPoolsWorker::Run. The addon hands the JSON to JS to
- * parse; counting pools is here only so the output can show what was listed. */
+ * parse, which is not the floor's part. */
 static int op_list_pools(struct caller *c, const char *name, const char **what) {
-  (void)name;
+  (void)c, (void)name;
   struct mon_reply pools;
   int r = mon_command("{\"prefix\": \"osd pool ls\", \"detail\": \"detail\", \"format\": \"json\"}", &pools);
-  if (r >= 0) {
-    long pools_seen = 0;
-    static const char key[] = "\"pool_name\"";
-    for (const char *p = pools.out, *end = pools.out + pools.len;
-         (p = memmem(p, end - p, key, sizeof(key) - 1)) != NULL; p += sizeof(key) - 1)
-      pools_seen++;
-    c->items = pools_seen;
-  }
   rados_buffer_free(pools.out);
   if (r < 0) *what = "rados_mon_command";
   return r < 0 ? r : 0;
@@ -397,13 +384,11 @@ static int list_images(struct caller *c, int stat_first, const char **what) {
   size_t count;
   int r = list_specs(op_pool, &specs, &count);
   if (r < 0) return *what = "rbd_list2", r;
-  c->items = (long)count;
   if (stat_first > 0) {
     char **names = xmalloc(sizeof(char *) * count);
     for (size_t i = 0; i < count; i++) names[i] = specs[i].name;
     qsort(names, count, sizeof(char *), cmp_name);
     r = stat_all(c->stats, op_pool->io, names, count < (size_t)stat_first ? (int)count : stat_first, what);
-    if (r >= 0) c->items = r;
     free(names);
   }
   free_specs(specs, count);
@@ -706,11 +691,6 @@ static double warm_up(const struct op *op, struct caller *c, int j) {
   return took;
 }
 
-static void print_erange(const struct op *op) {
-  if (op->run == op_list_images || op->run == op_list_images_detail)
-    printf(",\"erange_retries\":%ld", atomic_load(&erange_retries));
-}
-
 /* ---- latency ---- */
 
 /* FLOOR_HANDOFF=1: each timed call runs on a second thread, woken by a
@@ -791,8 +771,6 @@ static void run_latency(const struct op *op, int n, int stat_threads) {
   if (c.stats) stat_pool_stop(c.stats);
 
   printf("{\"op\":\"%s\",\"mode\":\"latency\",\"n\":%d,\"warmup\":%d,\"first_us\":%.1f", op->name, n, w, first);
-  if (op->images == USES_NONE) printf(",\"items\":%ld", c.items);
-  print_erange(op);
   printf(",\"samples_us\":[");
   for (int i = 0; i < n; i++) printf("%s%.1f", i ? "," : "", samples[i]);
   printf("]}\n");
@@ -859,13 +837,9 @@ static void *tp_thread(void *arg) {
 static void run_throughput(const struct op *op, int concurrency, double seconds, int stat_threads) {
   struct caller *callers = xmalloc(sizeof(struct caller) * concurrency);
   memset(callers, 0, sizeof(struct caller) * concurrency);
-  struct stat_pool *shared = NULL;
-  if (op->run == op_list_images_detail) {
-    bool share = strcmp(env_or("FLOOR_STAT_SHARED", "0"), "1") == 0;
-    if (share) shared = stat_pool_start(stat_threads);
-    for (int i = 0; i < concurrency; i++)
-      callers[i].stats = share ? shared : stat_pool_start(stat_threads);
-  }
+  /* All callers share one set of stat threads, as one function process's libuv pool. */
+  struct stat_pool *shared = op->run == op_list_images_detail ? stat_pool_start(stat_threads) : NULL;
+  for (int i = 0; i < concurrency; i++) callers[i].stats = shared;
   (void)warm_up(op, &callers[0], 0);
 
   tp_op = op;
@@ -887,8 +861,6 @@ static void run_throughput(const struct op *op, int concurrency, double seconds,
   }
   pthread_barrier_destroy(&tp_start);
 
-  for (int i = 0; i < concurrency; i++)
-    if (callers[i].stats && callers[i].stats != shared) stat_pool_stop(callers[i].stats);
   if (shared) stat_pool_stop(shared);
 
   double elapsed = (end - start) / 1e6;
@@ -903,7 +875,6 @@ static void run_throughput(const struct op *op, int concurrency, double seconds,
     printf(",\"next_index\":%ld", next);
   }
   if (tp_limit >= 0) printf(",\"exhausted\":%s", atomic_load(&tp_exhausted) ? "true" : "false");
-  print_erange(op);
   printf("}\n");
   free(threads);
   free(callers);
@@ -922,7 +893,7 @@ static void usage(void) {
           "         | resize POOL PREFIX | snap_create POOL PREFIX | clone POOL PREFIX | flatten POOL PREFIX\n"
           "SECONDS 0: run until COUNT is done (create*, delete)\n"
           "env: CEPH_ID CEPH_KEYRING CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS,\n"
-          "     FLOOR_STAT_THREADS (16) FLOOR_STAT_SHARED (0) FLOOR_GAP_US (0) FLOOR_HANDOFF (0)\n");
+          "     FLOOR_STAT_THREADS (16) FLOOR_GAP_US (0) FLOOR_HANDOFF (0)\n");
   exit(2);
 }
 

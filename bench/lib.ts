@@ -49,7 +49,7 @@ export interface Throughput {
 export interface Context {
   quick: boolean;
   conf: string;
-  floorPath: string;
+  /** This run's directory, removed at its end. */
   work: string;
   /** The addon in this process, connected to the sandbox (UV_THREADPOOL_SIZE=16, as a function's). */
   addon: CephClient;
@@ -65,7 +65,7 @@ export interface Scenario {
   run: (ctx: Context) => Promise<void>;
 }
 
-/** Nearest-rank percentile of sorted values, as floor.c computes it. */
+/** Nearest-rank percentile of sorted values. */
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? NaN;
 }

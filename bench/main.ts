@@ -131,7 +131,6 @@ async function main(): Promise<void> {
       await scenario.run({
         quick: opts.quick!,
         conf,
-        floorPath,
         work,
         addon: client,
         dashboard: dashboardHeaders && { url: cluster.DASHBOARD_URL!, headers: dashboardHeaders },

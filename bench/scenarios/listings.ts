@@ -123,7 +123,7 @@ export const listImagesDetail: Scenario = {
     const few = ctx.quick ? 2 : 5;
     const load = { seconds: N.seconds };
     // The floor's requests share one pool of 16 stat threads, as one function process does.
-    await measure(ctx, op, 'floor', { floor: ['list_images_detail', pool], env: { FLOOR_STAT_SHARED: '1' }, concurrency: DETAIL_CONCURRENCY }, n, load);
+    await measure(ctx, op, 'floor', { floor: ['list_images_detail', pool], concurrency: DETAIL_CONCURRENCY }, n, load);
     const fn = await service('list-images');
     await measure(ctx, op, 'project', { base: fn.base, req: () => ({ method: 'GET', path: `/?pool=${pool}&detail=true&limit=100` }), connections: DETAIL_CONCURRENCY }, n, load);
     const dreq = () => ({ method: 'GET', path: `/api/block/image?pool_name=${pool}&offset=0&limit=100`, headers: ctx.dashboard!.headers('2.0') });
