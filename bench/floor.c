@@ -9,14 +9,15 @@
  *   floor throughput CONF OP CONCURRENCY SECONDS [ARGS]
  *   floor clones     CONF POOL PREFIX COUNT
  *
- * OP [ARGS] (the usage message lists them): connect (create, conf, connect,
- * shutdown); list_pools (mon command "osd pool ls detail", its JSON not
- * parsed); list_images POOL (rbd_list2, hint grown on ERANGE);
- * list_images_detail POOL [LIMIT] (list, sort, stat the first LIMIT, 16 at a
- * time); stat POOL PREFIX [CYCLE] (StatImageWorker on PREFIX-(i mod CYCLE));
- * create (rbd_create4, 1 GiB, format 2); create_describe (create, then
+ * OP [ARGS]: connect (create, conf, connect, shutdown); list_pools (mon
+ * command "osd pool ls detail", its JSON not parsed); list_images POOL
+ * (rbd_list2, hint grown on ERANGE); list_images_detail POOL [LIMIT] (list,
+ * sort, stat the first LIMIT, 16 at a time); stat POOL PREFIX [CYCLE]
+ * (StatImageWorker on PREFIX-(i mod CYCLE)); create POOL PREFIX [COUNT]
+ * (rbd_create4, 1 GiB, format 2); create_describe (create, then
  * DescribeNewImage's reads); delete (rbd_remove); trash_move (delay 0);
- * resize, snap_create, clone, flatten (the lifecycle functions, call for call).
+ * resize, snap_create, clone, flatten POOL PREFIX (the lifecycle functions,
+ * call for call).
  *
  * latency: N timed calls one at a time after max(5, min(25, N/20)) untimed
  * warm-ups, each one's time printed (samples_us). FLOOR_GAP_US pauses
@@ -883,17 +884,8 @@ static void run_throughput(const struct op *op, int concurrency, double seconds,
 /* ---- main ---- */
 
 static void usage(void) {
-  fprintf(stderr,
-          "usage: floor latency    CONF OP N [ARGS]\n"
-          "       floor throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
-          "       floor clones     CONF POOL PREFIX COUNT\n"
-          "OP [ARGS]: list_pools | list_images POOL | list_images_detail POOL [LIMIT]\n"
-          "         | connect | stat POOL PREFIX [CYCLE] | trash_move POOL PREFIX | create POOL PREFIX [COUNT]\n"
-          "         | create_describe POOL PREFIX [COUNT] | delete POOL PREFIX [COUNT]\n"
-          "         | resize POOL PREFIX | snap_create POOL PREFIX | clone POOL PREFIX | flatten POOL PREFIX\n"
-          "SECONDS 0: run until COUNT is done (create*, delete)\n"
-          "env: CEPH_ID CEPH_KEYRING CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS,\n"
-          "     FLOOR_STAT_THREADS (16) FLOOR_GAP_US (0) FLOOR_HANDOFF (0)\n");
+  fprintf(stderr, "usage: floor latency CONF OP N [ARGS] | throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
+                  "     | clones CONF POOL PREFIX COUNT (ops and env: the comment atop bench/floor.c)\n");
   exit(2);
 }
 

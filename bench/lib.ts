@@ -136,6 +136,19 @@ export async function fill(pool: string, prefix: string, count: number, op: 'cre
   if (out.errors || out.ops !== count) throw new Error(`floor ${op} of ${prefix}-0..${count - 1} in ${pool}: ${out.ops} done, ${out.errors} errors`);
 }
 
+/** The i-th call of a way that is not the floor (which times its own). */
+async function once(way: Exclude<Way, { floor: string[] }>, i: number): Promise<void> {
+  if ('base' in way) {
+    const { status, body } = await request(way.base, way.req(i));
+    if (!(way.ok ?? ok2xx)(status)) throw new Error(`${way.base}${way.req(i).path}: HTTP ${status} ${body.slice(0, 200)}`);
+  } else if ('cli' in way) {
+    const [cmd, ...args] = way.cli(i);
+    await exec(cmd!, args, { maxBuffer: 64 << 20 });
+  } else {
+    await way.call(i);
+  }
+}
+
 /** n calls one at a time: each one's time in µs. */
 export async function latency(way: Way, n: number): Promise<number[]> {
   if ('floor' in way) {
@@ -145,32 +158,16 @@ export async function latency(way: Way, n: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
-    if ('base' in way) {
-      const { status, body } = await request(way.base, way.req(i));
-      samples.push(sinceUs(t));
-      if (!(way.ok ?? ok2xx)(status)) throw new Error(`${way.base}${way.req(i).path}: HTTP ${status} ${body.slice(0, 200)}`);
-    } else if ('cli' in way) {
-      const [cmd, ...args] = way.cli(i);
-      await exec(cmd!, args, { maxBuffer: 64 << 20 });
-      samples.push(sinceUs(t));
-    } else {
-      await way.call(i);
-      samples.push(sinceUs(t));
-    }
+    await once(way, i);
+    samples.push(sinceUs(t));
   }
   return samples;
 }
 
-/** The addon's turn: warm-ups as floor.c's, then n timed calls. */
-export async function addonLatency(call: (i: number) => Promise<unknown>, n: number, pauseMs = 0): Promise<number[]> {
-  const w = warmupFor(n);
-  for (let i = 0; i < w; i++) await call(-1 - i);
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (pauseMs) await sleep(pauseMs);
-    samples.push(...(await latency({ call: () => call(i) }, 1)));
-  }
-  return samples;
+/** The addon's turn: warm-ups as floor.c's (calls with i < 0), then n timed calls. */
+export async function addonLatency(call: (i: number) => Promise<unknown>, n: number): Promise<number[]> {
+  for (let i = 0; i < warmupFor(n); i++) await call(-1 - i);
+  return latency({ call }, n);
 }
 
 export const CONCURRENCY = 32;
@@ -209,8 +206,7 @@ export async function throughput(way: Way, limit: { seconds?: number; amount?: n
   await Promise.all(
     Array.from({ length: width }, async () => {
       while (Date.now() < deadline && (!limit.amount || i < limit.amount)) {
-        const [cmd, ...args] = way.cli(i++);
-        await exec(cmd!, args, { maxBuffer: 64 << 20 });
+        await once(way, i++);
         done++;
       }
     }),

@@ -5,40 +5,12 @@
  * callback; against the same calls made synchronously to /function/<name> by
  * 8 concurrent clients. Turns go sync, async, async, sync.
  */
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GATEWAY, log, median, start, stop, type Scenario } from '../lib';
 
 const CONCURRENCY = 8;
-
-/** Counts callbacks by their X-Function-Status; `until(n)` resolves when n have arrived since. */
-async function receiver() {
-  let count = 0;
-  let target = Infinity;
-  let done: (() => void) | undefined;
-  const statuses = new Map<string, number>();
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const status = String(req.headers['x-function-status']);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      res.end();
-      if (++count >= target) done?.();
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`,
-    statuses,
-    until(n: number): Promise<void> {
-      [count, target] = [0, n];
-      statuses.clear();
-      return new Promise((resolve) => (done = resolve));
-    },
-    close: () => server.close(),
-  };
-}
 
 /** n jobs on `width` workers. */
 async function workers(n: number, width: number, job: (i: number) => Promise<void>): Promise<void> {
@@ -59,10 +31,25 @@ export const asyncQueue: Scenario = {
   async run(ctx) {
     const calls = ctx.quick ? { 'list-pools': 200, 'create-image': 30 } : { 'list-pools': 2000, 'create-image': 300 };
     const gateway = await start(GATEWAY, [], '/_/ready', { RBD_ASYNC_CONCURRENCY: String(CONCURRENCY), RBD_ASYNC_QUEUE_SIZE: '100000' });
-    const hook = await receiver();
+    // The callbacks' receiver: counts them by X-Function-Status; `arrived` fires at each.
+    const statuses = new Map<string, number>();
+    const arrived = new EventEmitter();
+    const hook = http.createServer((req, res) => {
+      req.resume().on('end', () => {
+        const status = String(req.headers['x-function-status']);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        res.end();
+        arrived.emit('callback');
+      });
+    });
+    hook.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const callbackUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/callback`;
     const body = (op: string, prefix: string, i: number) => (op === 'list-pools' ? undefined : JSON.stringify({ pool: 'rbd', name: `${prefix}-${i}`, ...(op === 'create-image' && { size: '1Mi' }) }));
     const turn = async (mode: string, op: string, n: number, prefix: string) => {
-      const statuses = new Map<string, number>();
+      statuses.clear();
+      let callbacks = 0;
+      const all = new Promise<void>((resolve) => arrived.on('callback', () => ++callbacks === n && resolve()));
       const started = performance.now();
       if (mode === 'sync') {
         await workers(n, CONCURRENCY, async (i) => {
@@ -70,15 +57,14 @@ export const asyncQueue: Scenario = {
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
         });
       } else {
-        const all = hook.until(n);
         // Submitting is cheap; 8 submitters keep the queue fed without a burst of n sockets.
         await workers(n, CONCURRENCY, async (i) => {
-          const status = await post(`${gateway.base}/async-function/${op}`, body(op, prefix, i), { 'X-Callback-Url': hook.url });
+          const status = await post(`${gateway.base}/async-function/${op}`, body(op, prefix, i), { 'X-Callback-Url': callbackUrl });
           if (status !== 202) throw new Error(`async ${op}: HTTP ${status}, not 202`);
         });
         await all;
-        for (const [k, v] of hook.statuses) statuses.set(k, v);
       }
+      arrived.removeAllListeners();
       return { perSecond: n / ((performance.now() - started) / 1000), statuses: Object.fromEntries(statuses) };
     };
     const turns: Record<string, { mode: string; perSecond: number; statuses: object }[]> = {};

@@ -3,7 +3,7 @@
  * of every system, throughput at 32), then resize, snapshots, clone, flatten,
  * rollback and the trash, latency only, each sample on an image of its own.
  */
-import { eventLoopP99Ms, exec, fill, floor, idleFloorEnv, latency, log, ok2xx, request, service, summary, throughput, type Context, type Req, type Scenario, type Throughput, type Way } from '../lib';
+import { eventLoopP99Ms, exec, fill, floor, idleFloorEnv, latency, log, ok2xx, request, service, sleep, summary, throughput, type Context, type Req, type Scenario, type Throughput, type Way } from '../lib';
 import { DASHBOARD_CONNECTIONS, sizes } from './listings';
 
 const LATENCY_ONLY = { skipped: 'latency only' };
@@ -223,7 +223,7 @@ async function dashboardCall(ctx: Context, req: Req): Promise<void> {
     const finished = tasks.finished_tasks.find(same);
     if (finished && !finished.success) throw new Error(`dashboard task ${task.name} failed: ${JSON.stringify(finished.exception)}`);
     if (finished || !tasks.executing_tasks.some(same)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
 
