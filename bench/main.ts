@@ -47,7 +47,8 @@ const set = names.length === 0 ? 'all' : chosen.map((s) => s.name).join('+');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rbd-bench-'));
 const sandbox = path.join(work, 'cluster');
 // The processes' temporary files (logs, lock files) go with the run's directory.
-process.env.TMPDIR = fs.mkdirSync(path.join(work, 'tmp'), { recursive: true })!;
+process.env.TMPDIR = path.join(work, 'tmp');
+fs.mkdirSync(process.env.TMPDIR);
 const sh = (...argv: string[]) => exec(argv[0]!, argv.slice(1), { cwd: root, maxBuffer: 64 << 20 }).then((r) => r.stdout);
 
 let cleaning: Promise<void> | undefined;
