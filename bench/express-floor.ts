@@ -14,7 +14,7 @@
  * listing's page as constant bytes, what sending it costs by itself.
  */
 import express from 'express';
-import { loadAddon, type MonPoolDetail } from '../../shared/ceph/native';
+import { loadAddon, type MonPoolDetail } from '../shared/ceph/native';
 
 const constant = { kind: 'PoolList', apiVersion: 'v1', items: [{ name: 'rbd', id: 1, applications: ['rbd'] }] };
 

@@ -1,115 +1,41 @@
 /*
- * The floor for bench/compare: each function's Ceph work done by plain C over
- * librados/librbd, making the same library calls as the addon does for that
- * function (native/src: pools.cc, images.cc), on ONE cluster connection that
- * every thread shares (as a function process shares its one CephClient), with
- * one ioctx per pool. The functions, the dashboard and the rbd CLI are
- * measured against it on the same cluster.
+ * The floor: each function's Ceph work done by plain C over librados/librbd,
+ * making the same library calls as the addon (native/src: connect.cc,
+ * pools.cc, images.cc, describe.cc, snapshots.cc), on ONE cluster connection
+ * that every thread shares (as a function process shares its CephClient),
+ * one ioctx per pool. bench/main.ts runs it in every scenario that has a floor.
  *
  *   floor latency    CONF OP N [ARGS]
  *   floor throughput CONF OP CONCURRENCY SECONDS [ARGS]
- *   floor prefill    CONF POOL PREFIX COUNT [THREADS]
- *   floor purge      CONF POOL PREFIX [THREADS]
  *   floor clones     CONF POOL PREFIX COUNT
  *
- * OP [ARGS]                          library calls (function)
- *   list_pools                       rados_mon_command "osd pool ls detail"
- *                                    JSON; not parsed, pools only counted
- *                                    (list-pools, minus its sharing of one
- *                                    in-flight listing among callers)
- *   list_images POOL                 rbd_list2, size hint grown on ERANGE
- *                                    (list-images)
- *   list_images_detail POOL [LIMIT]  rbd_list2, sort names, stat the first
- *                                    LIMIT (default 100) STAT_THREADS at a
- *                                    time (list-images detail=true)
- *   create POOL PREFIX [COUNT]       rbd_create4, 1 GiB, format 2, default
- *                                    features (the addon's createImage)
- *   create_describe POOL PREFIX [COUNT]  create, then read rbd_id.<name> and
- *                                    the header's omap keys, as the addon's
- *                                    DescribeNewImage (create-image)
- *   create_stat POOL PREFIX [COUNT]  create, then stat (create-image before
- *                                    Describe, and its fallback)
- *   delete POOL PREFIX [COUNT]       rbd_remove (delete-image, trash=false)
- *   resize | snap_create | clone | flatten POOL PREFIX   the lifecycle
- *                                    functions, latency only (see below)
+ * OP [ARGS]: connect (create, conf, connect, shutdown); list_pools (mon
+ * command "osd pool ls detail", its JSON not parsed); list_images POOL
+ * (rbd_list2, hint grown on ERANGE); list_images_detail POOL [LIMIT] (list,
+ * sort, stat the first LIMIT, 16 at a time); stat POOL PREFIX [CYCLE]
+ * (StatImageWorker on PREFIX-(i mod CYCLE)); create POOL PREFIX [COUNT]
+ * (rbd_create4, 1 GiB, format 2); create_describe (create, then
+ * DescribeNewImage's reads); delete (rbd_remove); trash_move (delay 0);
+ * resize, snap_create, clone, flatten POOL PREFIX (the lifecycle functions,
+ * call for call).
  *
- * "stat" is StatImageWorker: rbd_open_read_only, rbd_stat, features, stripe
- * unit/count, data pool id, id, create timestamp, snapshot list, watcher list,
- * rbd_close. Images gone meanwhile (ENOENT) drop out, as in the function.
+ * latency: N timed calls one at a time after max(5, min(25, N/20)) untimed
+ * warm-ups, each one's time printed (samples_us). FLOOR_GAP_US pauses
+ * (untimed) before each call, as a function sits idle between requests;
+ * FLOOR_HANDOFF=1 runs each on a second thread, as the addon's calls run on
+ * the libuv pool.
+ * throughput: CONCURRENCY threads loop OP until SECONDS have passed, or with
+ * SECONDS 0 until COUNT image names are used up (so `throughput create 16 0
+ * POOL PREFIX COUNT` fills a pool, and `delete` the same way empties it).
+ * Image names are PREFIX-<i> from 0; warm-ups use PREFIX-w<j> and clean up
+ * after themselves. clones makes PREFIX-parent (8 MiB written, snapshot gold)
+ * and COUNT v2 clones of it.
+ * Stats of list_images_detail run on FLOOR_STAT_THREADS (16) helper threads
+ * that all callers share, as one function process's libuv pool.
  *
- * latency: N timed iterations, one at a time, after max(5, min(25, N/20))
- * untimed warm-ups (the first of which opens the OSD session and learns the
- * list size, so first_us shows that cold cost).
- * throughput: CONCURRENCY threads loop OP until SECONDS have passed (an op in
- * flight then still completes and counts), after one untimed warm-up op; for
- * the image ops, also until COUNT names are used up. SECONDS 0 means no time
- * limit: run until COUNT ops are done (needs COUNT).
- *
- * Image names (create*, delete, prefill, purge) are PREFIX-<i>, i decimal
- * without padding, from 0:
- *   prefill         creates PREFIX-0 .. PREFIX-(COUNT-1); existing ones are
- *                   counted, not errors, so a re-run completes a partial fill.
- *   latency create* creates PREFIX-0 .. PREFIX-(N-1), which must not exist.
- *   latency delete  removes PREFIX-0 .. PREFIX-(N-1), which must exist: what
- *                   a latency create of the same N and PREFIX made, or a
- *                   prefill of COUNT >= N. (COUNT is ignored in latency mode.)
- *   throughput create*  threads take i from one shared counter from 0, up to
- *                   COUNT-1 if given; "next_index" in the output is one past
- *                   the last i taken, so PREFIX-0 .. PREFIX-(next_index-1)
- *                   exist afterwards (less any counted in "errors").
- *   throughput delete   likewise over PREFIX-0 .. PREFIX-(COUNT-1) (COUNT is
- *                   required), so it removes what a throughput create of the
- *                   same PREFIX made (COUNT = its next_index) or a prefill.
- *                   Threads stop when the names run out ("exhausted": true);
- *                   with SECONDS > 0, give COUNT >= what SECONDS can remove, or
- *                   the run measures a drain, not a rate.
- *   warm-ups        use PREFIX-w<j>; they create and remove their own images
- *                   (untimed setup/cleanup), so they leave nothing behind.
- *   purge           removes every image whose name starts with "PREFIX-",
- *                   leftovers of a killed run included.
- * Use a fresh PREFIX (or purge) between create runs.
- *
- * Stats for list_images_detail run on STAT_THREADS (env FLOOR_STAT_THREADS,
- * default 16: the function's 16 concurrent stats, and its UV_THREADPOOL_SIZE)
- * helper threads. By default each calling thread has its own helpers, so every
- * request gets 16 at a time however many run at once: the floor. With
- * FLOOR_STAT_SHARED=1 all callers share one set of STAT_THREADS helpers that
- * serve requests first come first served, as one function process's libuv
- * pool does (there each request's 16 are queued interleaved with the other
- * requests', here a request's batch is drained in order; same capacity).
- *
- * Connection settings mirror shared/config.ts + native/src/connect.cc:
- * CEPH_ID (default admin), CEPH_KEYRING, CEPH_MON_HOST, CEPH_KEY and
- * CEPH_TIMEOUT_SECONDS (default 10) are applied with rados_conf_set.
- *
- * Output: one JSON line on stdout.
- *   latency:    {"tool":"floor","op":..,"mode":"latency","n":..,"warmup":..,
- *                "p50_us":..,"p90_us":..,"p99_us":..,"mean_us":..,"min_us":..,
- *                "max_us":..,"first_us":..[,"items":..][,"erange_retries":..]
- *                [,"samples_us":[..]]}       samples with FLOOR_SAMPLES=1;
- *                FLOOR_GAP_US pauses before each timed call (idle, untimed);
- *                FLOOR_HANDOFF=1 runs each on a second thread (see run_latency)
- *   throughput: {"tool":"floor","op":..,"mode":"throughput","concurrency":..,
- *                "ops":..,"seconds":..,"per_second":..,"errors":..,
- *                "target_seconds":..,"p50_us":..,"p99_us":..,"mean_us":..
- *                [,"next_index":..][,"exhausted":..][,"erange_retries":..]}
- *               seconds: from the start to the last thread's end (measured:
- *               an exhausted run is not credited with idle time, and a run of
- *               ops slower than SECONDS shows how long it really took);
- *               target_seconds: SECONDS as given;
- *               per_second = ops / seconds; the percentiles are per-op
- *               latencies of successful ops under that load.
- *   prefill:    {"tool":"floor","op":"prefill","count":..,"created":..,
- *                "existing":..,"errors":..,"threads":..,"seconds":..,
- *                "per_second":..}
- *   purge:      {"tool":"floor","op":"purge","removed":..,"errors":..,
- *                "threads":..,"seconds":..,"per_second":..}
- * items: pools (list_pools), images (list_images), stats (detail) of the
- * last op. erange_retries: rbd_list2 calls answered -ERANGE (each lists the
- * whole pool for nothing). Errors go to stderr; latency, prefill and setup
- * errors exit 1, while throughput counts them and exits 0.
- *
- * Build: gcc -O2 -Wall -Wextra -pthread -o floor floor.c -lrados -lrbd
+ * Connection settings mirror shared/config.ts: CEPH_ID (admin), CEPH_KEYRING,
+ * CEPH_MON_HOST, CEPH_KEY, CEPH_TIMEOUT_SECONDS (10). Output: one JSON line
+ * on stdout (samples_us, per_second, ...); errors on stderr, exit 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -161,24 +87,10 @@ static const char *env_or(const char *name, const char *fallback) {
   return v && *v ? v : fallback;
 }
 
-/* Same rule as bench/core: discard the first N/20 runs, at least 5, at most 25. */
+/* Discard the first N/20 runs, at least 5, at most 25 (bench/lib.ts: the addon's the same). */
 static int warmup_for(int n) {
   int w = n / 20;
   return w < 5 ? 5 : w > 25 ? 25 : w;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted samples, as bench/core/report.ts computes it. */
-static double pct(const double *sorted, long n, double p) {
-  if (n == 0) return 0;
-  long rank = (long)((p / 100.0) * n + 0.999999999);
-  if (rank < 1) rank = 1;
-  if (rank > n) rank = n;
-  return sorted[rank - 1];
 }
 
 /* ---- connect: native/src/connect.cc ConnectWorker ---- */
@@ -245,8 +157,6 @@ static void drop_pools(void) {
 
 /* ---- list: native/src/images.cc ListImagesWorker::Run ---- */
 
-static atomic_long erange_retries;
-
 /* On success *specs holds *count entries; free with free_specs. */
 static int list_specs(struct pool *p, rbd_image_spec_t **specs, size_t *count) {
   size_t hint = atomic_load(&p->list_hint);
@@ -257,7 +167,6 @@ static int list_specs(struct pool *p, rbd_image_spec_t **specs, size_t *count) {
     s = xrealloc(s, sizeof(*s) * max);
     r = rbd_list2(p->io, s, &max); /* -ERANGE sets max to what it needs */
     if (r != -ERANGE) break;
-    atomic_fetch_add(&erange_retries, 1);
   }
   if (r < 0) {
     free(s);
@@ -289,73 +198,43 @@ static int stat_image(rados_ioctx_t io, const char *name, const char **what) {
 
 /* StatImageWorker::Collect: what statImage reads from an open image. */
 static int collect(rbd_image_t image, const char **what) {
-  int r;
   rbd_image_info_t info;
   uint64_t features, stripe_unit, stripe_count;
   char id[128];
   struct timespec created;
-  rbd_snap_info_t *snaps = NULL;
-  rbd_image_watcher_t *watchers = NULL;
-  int max_snaps = 16;
-  size_t max_watchers = 8;
-
-  if ((r = rbd_stat(image, &info, sizeof(info))) < 0) {
-    *what = "rbd_stat";
-    goto out;
-  }
-  if ((r = rbd_get_features(image, &features)) < 0) {
-    *what = "rbd_get_features";
-    goto out;
-  }
-  if ((r = rbd_get_stripe_unit(image, &stripe_unit)) < 0) {
-    *what = "rbd_get_stripe_unit";
-    goto out;
-  }
-  if ((r = rbd_get_stripe_count(image, &stripe_count)) < 0) {
-    *what = "rbd_get_stripe_count";
-    goto out;
-  }
-  (void)rbd_get_data_pool_id(image);
   rbd_linked_image_spec_t parent;
   rbd_snap_spec_t parent_snap;
+  int r;
+  /* Each call runs only if the ones before succeeded; *what names the first that failed. */
+  if ((r = rbd_stat(image, &info, sizeof(info))) < 0) *what = "rbd_stat";
+  else if ((r = rbd_get_features(image, &features)) < 0) *what = "rbd_get_features";
+  else if ((r = rbd_get_stripe_unit(image, &stripe_unit)) < 0) *what = "rbd_get_stripe_unit";
+  else if ((r = rbd_get_stripe_count(image, &stripe_count)) < 0) *what = "rbd_get_stripe_count";
+  if (r < 0) return r;
+  (void)rbd_get_data_pool_id(image);
   if ((r = rbd_get_parent(image, &parent, &parent_snap)) == 0) {
     rbd_linked_image_spec_cleanup(&parent);
     rbd_snap_spec_cleanup(&parent_snap);
-  } else if (r != -ENOENT) {
-    *what = "rbd_get_parent";
-    goto out;
+  } else if (r != -ENOENT) { /* ENOENT: no parent */
+    return *what = "rbd_get_parent", r;
   }
-  if ((r = rbd_get_id(image, id, sizeof(id))) < 0) {
-    *what = "rbd_get_id";
-    goto out;
-  }
-  if ((r = rbd_get_create_timestamp(image, &created)) < 0) {
-    *what = "rbd_get_create_timestamp";
-    goto out;
-  }
+  if ((r = rbd_get_id(image, id, sizeof(id))) < 0) return *what = "rbd_get_id", r;
+  if ((r = rbd_get_create_timestamp(image, &created)) < 0) return *what = "rbd_get_create_timestamp", r;
 
-  snaps = xmalloc(sizeof(*snaps) * max_snaps);
-  while ((r = rbd_snap_list(image, snaps, &max_snaps)) == -ERANGE)
-    snaps = xrealloc(snaps, sizeof(*snaps) * max_snaps);
-  if (r < 0) {
-    *what = "rbd_snap_list";
-    goto out;
-  }
-  rbd_snap_list_end(snaps);
+  int max_snaps = 16;
+  rbd_snap_info_t *snaps = xmalloc(sizeof(*snaps) * max_snaps);
+  while ((r = rbd_snap_list(image, snaps, &max_snaps)) == -ERANGE) snaps = xrealloc(snaps, sizeof(*snaps) * max_snaps);
+  if (r >= 0) rbd_snap_list_end(snaps);
+  free(snaps);
+  if (r < 0) return *what = "rbd_snap_list", r;
 
-  watchers = xmalloc(sizeof(*watchers) * max_watchers);
+  size_t max_watchers = 8;
+  rbd_image_watcher_t *watchers = xmalloc(sizeof(*watchers) * max_watchers);
   while ((r = rbd_watchers_list(image, watchers, &max_watchers)) == -ERANGE)
     watchers = xrealloc(watchers, sizeof(*watchers) * max_watchers);
-  if (r < 0) {
-    *what = "rbd_watchers_list";
-    goto out;
-  }
-  rbd_watchers_list_cleanup(watchers, max_watchers);
-  r = 0;
-out:
-  free(snaps);
+  if (r >= 0) rbd_watchers_list_cleanup(watchers, max_watchers);
   free(watchers);
-  return r;
+  return r < 0 ? (*what = "rbd_watchers_list", r) : 0;
 }
 
 /* ---- stat helpers for list_images_detail ----
@@ -455,74 +334,76 @@ static int stat_all(struct stat_pool *sp, rados_ioctx_t io, char **names, int n,
 
 struct caller {
   struct stat_pool *stats; /* list_images_detail only */
-  long items;              /* result size of the last op */
-  double *samples;         /* throughput: successful op durations */
-  long n_samples, cap_samples;
 };
 
 static const char *op_pool_name, *prefix = "floor";
 static struct pool *op_pool;
 static int detail_limit = 100;
 
+static long stat_cycle = 200;
+
 static void image_name(char *out, size_t size, long index) {
   if (index >= 0) snprintf(out, size, "%s-%ld", prefix, index);
   else snprintf(out, size, "%s-w%ld", prefix, -1 - index);
 }
 
-/* native/src/pools.cc ListPoolsWorker::Run. The addon hands the JSON to JS to
- * parse; counting pools is here only so the output can show what was listed. */
-static int op_list_pools(struct caller *c, long index, const char **what) {
-  (void)index;
-  const char *cmd[] = {"{\"prefix\": \"osd pool ls\", \"detail\": \"detail\", \"format\": \"json\"}"};
-  char *out = NULL, *status = NULL;
-  size_t out_len = 0, status_len = 0;
-  int r = rados_mon_command(cluster, cmd, 1, "", 0, &out, &out_len, &status, &status_len);
-  if (r >= 0) {
-    long pools_seen = 0;
-    static const char key[] = "\"pool_name\"";
-    for (const char *p = out, *end = out + out_len;
-         (p = memmem(p, end - p, key, sizeof(key) - 1)) != NULL; p += sizeof(key) - 1)
-      pools_seen++;
-    c->items = pools_seen;
-  }
-  rados_buffer_free(out);
+/* One mon command; the caller frees reply->out with rados_buffer_free. */
+struct mon_reply {
+  char *out;
+  size_t len;
+};
+static int mon_command(const char *json, struct mon_reply *reply) {
+  const char *cmd[] = {json};
+  char *status = NULL;
+  size_t status_len = 0;
+  *reply = (struct mon_reply){0};
+  int r = rados_mon_command(cluster, cmd, 1, "", 0, &reply->out, &reply->len, &status, &status_len);
   rados_buffer_free(status);
-  if (r < 0) *what = "rados_mon_command";
-  return r < 0 ? r : 0;
+  return r;
 }
 
-static int op_list_images(struct caller *c, long index, const char **what) {
-  (void)index;
-  rbd_image_spec_t *specs;
-  size_t count;
-  int r = list_specs(op_pool, &specs, &count);
-  if (r < 0) return *what = "rbd_list2", r;
-  c->items = (long)count;
-  free_specs(specs, count);
-  return 0;
+/* native/src/pools.cc ListPoolsWorker::Run. The addon hands the JSON to JS to
+ * parse, which is not the floor's part. */
+static int op_list_pools(struct caller *c, const char *name, const char **what) {
+  (void)c, (void)name;
+  struct mon_reply pools;
+  int r = mon_command("{\"prefix\": \"osd pool ls\", \"detail\": \"detail\", \"format\": \"json\"}", &pools);
+  rados_buffer_free(pools.out);
+  if (r < 0) *what = "rados_mon_command";
+  return r < 0 ? r : 0;
 }
 
 static int cmp_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* functions/list-images/handler.ts with detail=true and no token: list, sort
- * by name, stat the first page. */
-static int op_list_images_detail(struct caller *c, long index, const char **what) {
-  (void)index;
+/* native/src/images.cc ListImagesWorker::Run (list-images); with stat_first,
+ * functions/list-images/handler.ts with detail=true and no token: list, sort
+ * by name, stat the first stat_first. */
+static int list_images(struct caller *c, int stat_first, const char **what) {
   rbd_image_spec_t *specs;
   size_t count;
   int r = list_specs(op_pool, &specs, &count);
   if (r < 0) return *what = "rbd_list2", r;
-  char **names = xmalloc(sizeof(char *) * count);
-  for (size_t i = 0; i < count; i++) names[i] = specs[i].name;
-  qsort(names, count, sizeof(char *), cmp_name);
-  int page = count < (size_t)detail_limit ? (int)count : detail_limit;
-  r = stat_all(c->stats, op_pool->io, names, page, what);
-  if (r >= 0) c->items = r;
-  free(names);
+  if (stat_first > 0) {
+    char **names = xmalloc(sizeof(char *) * count);
+    for (size_t i = 0; i < count; i++) names[i] = specs[i].name;
+    qsort(names, count, sizeof(char *), cmp_name);
+    r = stat_all(c->stats, op_pool->io, names, count < (size_t)stat_first ? (int)count : stat_first, what);
+    free(names);
+  }
   free_specs(specs, count);
   return r < 0 ? r : 0;
+}
+
+static int op_list_images(struct caller *c, const char *name, const char **what) {
+  (void)name;
+  return list_images(c, 0, what);
+}
+
+static int op_list_images_detail(struct caller *c, const char *name, const char **what) {
+  (void)name;
+  return list_images(c, detail_limit, what);
 }
 
 /* native/src/images.cc CreateImageWorker::Run with the function's defaults:
@@ -548,20 +429,9 @@ static int remove_image(const char *name, const char **what) {
   return r;
 }
 
-static int op_create(struct caller *c, long index, const char **what) {
+static int op_create(struct caller *c, const char *name, const char **what) {
   (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
   return create_image(name, what);
-}
-
-/* create-image's create(): createImage, then statImage for the reply. */
-static int op_create_stat(struct caller *c, long index, const char **what) {
-  (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
-  int r = create_image(name, what);
-  return r < 0 ? r : stat_image(op_pool->io, name, what);
 }
 
 /* native/src/describe.cc DescribeNewImage, which create-image now
@@ -570,10 +440,8 @@ static int op_create_stat(struct caller *c, long index, const char **what) {
  * few hundred ns, and the floor only needs the round trips. */
 static int describe_new(const char *name, const char **what);
 
-static int op_create_describe(struct caller *c, long index, const char **what) {
+static int op_create_describe(struct caller *c, const char *name, const char **what) {
   (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
   int r = create_image(name, what);
   return r < 0 ? r : describe_new(name, what);
 }
@@ -611,11 +479,29 @@ static int describe_new(const char *name, const char **what) {
   return r;
 }
 
-static int op_delete(struct caller *c, long index, const char **what) {
+static int op_delete(struct caller *c, const char *name, const char **what) {
   (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
   return remove_image(name, what);
+}
+
+static int op_trash_move(struct caller *c, const char *name, const char **what) {
+  (void)c;
+  int r = rbd_trash_move(op_pool->io, name, 0);
+  if (r < 0) *what = "rbd_trash_move";
+  return r;
+}
+
+/* ConnectWorker and CloseWorker: a connection of its own, made and shut down. */
+static int op_connect(struct caller *c, const char *name, const char **what) {
+  (void)c, (void)name, (void)what;
+  rados_shutdown(do_connect());
+  return 0;
+}
+
+/* statImage of an existing image (name_for: PREFIX-(i mod CYCLE)). */
+static int op_stat(struct caller *c, const char *name, const char **what) {
+  (void)c;
+  return stat_image(op_pool->io, name, what);
 }
 
 /* ---- the lifecycle functions (functions/<name>/handler.ts, call for call) ----
@@ -627,7 +513,7 @@ static int op_delete(struct caller *c, long index, const char **what) {
  *   PREFIX-parent@gold (clone v2, as the bench cluster requires mimic
  *   clients), and the clone read back from its id and header objects.
  * flatten: flatten-image's rbd_open + rbd_flatten_with_progress, then stat.
- * Their images come from prefill (resize, snap_create) or `clones`, which
+ * Their images come from a create throughput (resize, snap_create) or `clones`, which
  * makes PREFIX-parent (64 MiB, 8 MiB written, snapshot gold) and PREFIX-0 ..
  * PREFIX-(COUNT-1) cloned from it. */
 
@@ -675,34 +561,6 @@ static int list_snapshots(const char *name, const char **what) {
   return r < 0 ? r : 0;
 }
 
-static int op_resize(struct caller *c, long index, const char **what) {
-  (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
-  rbd_image_t image;
-  uint64_t previous;
-  int r = open_rw(name, &image, what);
-  if (r < 0) return r;
-  if ((r = rbd_get_size(image, &previous)) < 0) *what = "rbd_get_size";
-  else if ((r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL)) < 0) *what = "rbd_resize2";
-  else r = collect(image, what);
-  rbd_close(image);
-  return r;
-}
-
-static int op_snap_create(struct caller *c, long index, const char **what) {
-  (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
-  rbd_image_t image;
-  int r = open_rw(name, &image, what);
-  if (r < 0) return r;
-  r = rbd_snap_create2(image, "s", 0, no_progress, NULL);
-  rbd_close(image);
-  if (r < 0) return *what = "rbd_snap_create2", r;
-  return list_snapshots(name, what);
-}
-
 /* rbd_clone3 of PREFIX-parent@gold as name, default features, in clone format (1 or 2). */
 static int clone_parent(const char *name, int clone_format) {
   char parent[NAME_MAX_LEN];
@@ -716,28 +574,45 @@ static int clone_parent(const char *name, int clone_format) {
   return r;
 }
 
-static int op_clone(struct caller *c, long index, const char **what) {
+static int op_resize(struct caller *c, const char *name, const char **what) {
   (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
-  const char *cmd[] = {"{\"prefix\": \"osd get-require-min-compat-client\"}"};
-  char *out = NULL, *status = NULL;
-  size_t out_len = 0, status_len = 0;
-  int r = rados_mon_command(cluster, cmd, 1, "", 0, &out, &out_len, &status, &status_len);
+  rbd_image_t image;
+  uint64_t previous;
+  int r = open_rw(name, &image, what);
+  if (r < 0) return r;
+  if ((r = rbd_get_size(image, &previous)) < 0) *what = "rbd_get_size";
+  else if ((r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL)) < 0) *what = "rbd_resize2";
+  else r = collect(image, what);
+  rbd_close(image);
+  return r;
+}
+
+static int op_snap_create(struct caller *c, const char *name, const char **what) {
+  (void)c;
+  rbd_image_t image;
+  int r = open_rw(name, &image, what);
+  if (r < 0) return r;
+  r = rbd_snap_create2(image, "s", 0, no_progress, NULL);
+  rbd_close(image);
+  if (r < 0) return *what = "rbd_snap_create2", r;
+  return list_snapshots(name, what);
+}
+
+static int op_clone(struct caller *c, const char *name, const char **what) {
+  (void)c;
+  struct mon_reply release;
+  int r = mon_command("{\"prefix\": \"osd get-require-min-compat-client\"}", &release);
   /* v2 from mimic on: any release the monitors name but luminous (Pacific's lowest). */
-  bool v2 = r >= 0 && out_len > 0 && !(out_len >= 8 && strncmp(out, "luminous", 8) == 0);
-  rados_buffer_free(out);
-  rados_buffer_free(status);
+  bool v2 = r >= 0 && release.len > 0 && !(release.len >= 8 && strncmp(release.out, "luminous", 8) == 0);
+  rados_buffer_free(release.out);
   if (r < 0) return *what = "rados_mon_command (osd get-require-min-compat-client)", r;
   if (!v2) return *what = "clone v1 (set require_min_compat_client mimic)", -EINVAL;
   if ((r = clone_parent(name, 2)) < 0) return *what = "rbd_clone3", r;
   return describe_new(name, what);
 }
 
-static int op_flatten(struct caller *c, long index, const char **what) {
+static int op_flatten(struct caller *c, const char *name, const char **what) {
   (void)c;
-  char name[NAME_MAX_LEN];
-  image_name(name, sizeof(name), index);
   rbd_image_t image;
   int r = open_rw(name, &image, what);
   if (r < 0) return r;
@@ -770,29 +645,34 @@ static void run_clones(long count) {
     image_name(name, sizeof(name), i);
     if ((r = clone_parent(name, 2)) < 0) die("rbd_clone3", r);
   }
-  printf("{\"tool\":\"floor\",\"op\":\"clones\",\"count\":%ld,\"seconds\":%.3f}\n", count, (now_us() - t0) / 1e6);
+  printf("{\"op\":\"clones\",\"count\":%ld,\"seconds\":%.3f}\n", count, (now_us() - t0) / 1e6);
 }
 
-enum images { USES_NONE, MAKES_IMAGE, TAKES_IMAGE, TAKES_CLONE };
+enum images { USES_NONE, MAKES_IMAGE, TAKES_IMAGE, TAKES_CLONE, READS_IMAGE };
 
 static const struct op {
   const char *name;
-  int (*run)(struct caller *, long, const char **);
+  int (*run)(struct caller *, const char *name, const char **);
   int pool_args, extra_args; /* POOL [PREFIX], then optional LIMIT or COUNT */
   enum images images;
 } ops[] = {
-    {"list_pools", op_list_pools, 0, 0, USES_NONE},
-    {"list_images", op_list_images, 1, 0, USES_NONE},
+    {"connect", op_connect, 0, 0, USES_NONE},
+    {"list_pools", op_list_pools, 0, 0, USES_NONE}, {"list_images", op_list_images, 1, 0, USES_NONE},
     {"list_images_detail", op_list_images_detail, 1, 1, USES_NONE},
-    {"create", op_create, 2, 1, MAKES_IMAGE},
-    {"create_stat", op_create_stat, 2, 1, MAKES_IMAGE},
-    {"create_describe", op_create_describe, 2, 1, MAKES_IMAGE},
-    {"delete", op_delete, 2, 1, TAKES_IMAGE},
-    {"resize", op_resize, 2, 0, TAKES_IMAGE},
-    {"snap_create", op_snap_create, 2, 0, TAKES_IMAGE},
-    {"clone", op_clone, 2, 0, MAKES_IMAGE},
-    {"flatten", op_flatten, 2, 0, TAKES_CLONE},
+    {"create", op_create, 2, 1, MAKES_IMAGE}, {"create_describe", op_create_describe, 2, 1, MAKES_IMAGE},
+    {"delete", op_delete, 2, 1, TAKES_IMAGE}, {"trash_move", op_trash_move, 2, 0, TAKES_IMAGE},
+    {"stat", op_stat, 2, 1, READS_IMAGE},
+    {"resize", op_resize, 2, 0, TAKES_IMAGE}, {"snap_create", op_snap_create, 2, 0, TAKES_IMAGE},
+    {"clone", op_clone, 2, 0, MAKES_IMAGE}, {"flatten", op_flatten, 2, 0, TAKES_CLONE},
 };
+
+/* The image the index-th call acts on: PREFIX-<index>, the warm-up name
+ * PREFIX-w<j> for index -1-j; an op reading existing images cycles through
+ * PREFIX-0 .. PREFIX-(CYCLE-1), warm-ups included. */
+static void name_for(const struct op *op, long index, char *out) {
+  if (op->images == READS_IMAGE) index = (index < 0 ? -1 - index : index) % stat_cycle;
+  image_name(out, NAME_MAX_LEN, index);
+}
 
 /* A warm-up run of op on the warm-up name for j: images it needs are made
  * before it and images it makes are removed after it, both untimed. Returns
@@ -800,22 +680,16 @@ static const struct op {
 static double warm_up(const struct op *op, struct caller *c, int j) {
   const char *what = NULL;
   char name[NAME_MAX_LEN];
-  long index = -1 - j;
-  image_name(name, sizeof(name), index);
+  name_for(op, -1 - j, name);
   int r;
   if (op->images == TAKES_IMAGE && (r = create_image(name, &what)) < 0) die(what, r);
   if (op->images == TAKES_CLONE && (r = clone_parent(name, 2)) < 0) die("rbd_clone3", r);
   double t0 = now_us();
-  if ((r = op->run(c, index, &what)) < 0) die(what, r);
+  if ((r = op->run(c, name, &what)) < 0) die(what, r);
   double took = now_us() - t0;
   if (op->images == MAKES_IMAGE && (r = remove_image(name, &what)) < 0) die(what, r);
   /* The lifecycle ops' warm-up images stay: the bench pool is thrown away. */
   return took;
-}
-
-static void print_erange(const struct op *op) {
-  if (op->run == op_list_images || op->run == op_list_images_detail)
-    printf(",\"erange_retries\":%ld", atomic_load(&erange_retries));
 }
 
 /* ---- latency ---- */
@@ -828,7 +702,7 @@ struct handoff {
   pthread_cond_t cv;
   const struct op *op;
   struct caller *c;
-  long index;
+  const char *name;
   int pending, done, r, quit;
   const char *what;
 };
@@ -841,7 +715,7 @@ static void *handoff_main(void *arg) {
     if (h->quit) break;
     h->pending = 0;
     pthread_mutex_unlock(&h->mu);
-    int r = h->op->run(h->c, h->index, &h->what);
+    int r = h->op->run(h->c, h->name, &h->what);
     pthread_mutex_lock(&h->mu);
     h->r = r, h->done = 1;
     pthread_cond_broadcast(&h->cv);
@@ -850,9 +724,9 @@ static void *handoff_main(void *arg) {
   return NULL;
 }
 
-static int handoff_run(struct handoff *h, long index, const char **what) {
+static int handoff_run(struct handoff *h, const char *name, const char **what) {
   pthread_mutex_lock(&h->mu);
-  h->index = index, h->pending = 1, h->done = 0;
+  h->name = name, h->pending = 1, h->done = 0;
   pthread_cond_broadcast(&h->cv);
   while (!h->done) pthread_cond_wait(&h->cv, &h->mu);
   int r = h->r;
@@ -870,7 +744,7 @@ static void run_latency(const struct op *op, int n, int stat_threads) {
     double took = warm_up(op, &c, j);
     if (j == 0) first = took;
   }
-  double *samples = xmalloc(sizeof(double) * n), *sorted = xmalloc(sizeof(double) * n);
+  double *samples = xmalloc(sizeof(double) * n);
   const char *what = NULL;
   /* FLOOR_GAP_US: an untimed pause before each call, as a function sits idle
    * between requests at concurrency 1 (librados's threads go to sleep). */
@@ -881,8 +755,10 @@ static void run_latency(const struct op *op, int n, int stat_threads) {
   if (handoff) pthread_create(&worker, NULL, handoff_main, &h);
   for (int i = 0; i < n; i++) {
     if (gap_us > 0) usleep((useconds_t)gap_us);
+    char name[NAME_MAX_LEN];
+    name_for(op, i, name);
     double t0 = now_us();
-    int r = handoff ? handoff_run(&h, i, &what) : op->run(&c, i, &what);
+    int r = handoff ? handoff_run(&h, name, &what) : op->run(&c, name, &what);
     samples[i] = now_us() - t0;
     if (r < 0) die(what, r);
   }
@@ -895,24 +771,11 @@ static void run_latency(const struct op *op, int n, int stat_threads) {
   }
   if (c.stats) stat_pool_stop(c.stats);
 
-  double sum = 0;
-  for (int i = 0; i < n; i++) sum += sorted[i] = samples[i];
-  qsort(sorted, n, sizeof(double), cmp_double);
-  printf("{\"tool\":\"floor\",\"op\":\"%s\",\"mode\":\"latency\",\"n\":%d,\"warmup\":%d,"
-         "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,"
-         "\"min_us\":%.1f,\"max_us\":%.1f,\"first_us\":%.1f",
-         op->name, n, w, pct(sorted, n, 50), pct(sorted, n, 90), pct(sorted, n, 99), sum / n,
-         sorted[0], sorted[n - 1], first);
-  if (op->images == USES_NONE) printf(",\"items\":%ld", c.items);
-  print_erange(op);
-  if (strcmp(env_or("FLOOR_SAMPLES", "0"), "1") == 0) {
-    printf(",\"samples_us\":[");
-    for (int i = 0; i < n; i++) printf("%s%.1f", i ? "," : "", samples[i]);
-    printf("]");
-  }
-  printf("}\n");
+  printf("{\"op\":\"%s\",\"mode\":\"latency\",\"n\":%d,\"warmup\":%d,\"first_us\":%.1f", op->name, n, w, first);
+  printf(",\"samples_us\":[");
+  for (int i = 0; i < n; i++) printf("%s%.1f", i ? "," : "", samples[i]);
+  printf("]}\n");
   free(samples);
-  free(sorted);
 }
 
 /* ---- throughput ---- */
@@ -954,20 +817,15 @@ static void *tp_thread(void *arg) {
       }
     }
     const char *what = NULL;
-    double t0 = now_us();
-    int r = tp_op->run(c, index, &what);
-    double took = now_us() - t0;
+    char name[NAME_MAX_LEN];
+    name_for(tp_op, index, name);
+    int r = tp_op->run(c, name, &what);
     if (r < 0) {
       errors++;
       report_error(what, r);
-      continue;
+    } else {
+      ops_done++;
     }
-    ops_done++;
-    if (c->n_samples == c->cap_samples) {
-      c->cap_samples = c->cap_samples ? 2 * c->cap_samples : 1024;
-      c->samples = xrealloc(c->samples, sizeof(double) * c->cap_samples);
-    }
-    c->samples[c->n_samples++] = took;
   }
   atomic_fetch_add(&tp_ops, ops_done);
   atomic_fetch_add(&tp_errors, errors);
@@ -980,13 +838,9 @@ static void *tp_thread(void *arg) {
 static void run_throughput(const struct op *op, int concurrency, double seconds, int stat_threads) {
   struct caller *callers = xmalloc(sizeof(struct caller) * concurrency);
   memset(callers, 0, sizeof(struct caller) * concurrency);
-  struct stat_pool *shared = NULL;
-  if (op->run == op_list_images_detail) {
-    bool share = strcmp(env_or("FLOOR_STAT_SHARED", "0"), "1") == 0;
-    if (share) shared = stat_pool_start(stat_threads);
-    for (int i = 0; i < concurrency; i++)
-      callers[i].stats = share ? shared : stat_pool_start(stat_threads);
-  }
+  /* All callers share one set of stat threads, as one function process's libuv pool. */
+  struct stat_pool *shared = op->run == op_list_images_detail ? stat_pool_start(stat_threads) : NULL;
+  for (int i = 0; i < concurrency; i++) callers[i].stats = shared;
   (void)warm_up(op, &callers[0], 0);
 
   tp_op = op;
@@ -1008,128 +862,30 @@ static void run_throughput(const struct op *op, int concurrency, double seconds,
   }
   pthread_barrier_destroy(&tp_start);
 
-  long n = 0;
-  for (int i = 0; i < concurrency; i++) n += callers[i].n_samples;
-  double *all = xmalloc(sizeof(double) * n), sum = 0;
-  long k = 0;
-  for (int i = 0; i < concurrency; i++) {
-    for (long j = 0; j < callers[i].n_samples; j++) sum += all[k++] = callers[i].samples[j];
-    free(callers[i].samples);
-    if (callers[i].stats && callers[i].stats != shared) stat_pool_stop(callers[i].stats);
-  }
   if (shared) stat_pool_stop(shared);
-  qsort(all, n, sizeof(double), cmp_double);
 
   double elapsed = (end - start) / 1e6;
   long ops_done = atomic_load(&tp_ops);
-  printf("{\"tool\":\"floor\",\"op\":\"%s\",\"mode\":\"throughput\",\"concurrency\":%d,"
-         "\"ops\":%ld,\"seconds\":%.3f,\"per_second\":%.1f,\"errors\":%ld,\"target_seconds\":%g,"
-         "\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f",
+  printf("{\"op\":\"%s\",\"mode\":\"throughput\",\"concurrency\":%d,\"ops\":%ld,\"seconds\":%.3f,"
+         "\"per_second\":%.1f,\"errors\":%ld,\"target_seconds\":%g",
          op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0,
-         atomic_load(&tp_errors), seconds, pct(all, n, 50), pct(all, n, 99), n ? sum / n : 0);
+         atomic_load(&tp_errors), seconds);
   if (op->images != USES_NONE) {
     long next = atomic_load(&tp_next);
     if (tp_limit >= 0 && next > tp_limit) next = tp_limit;
     printf(",\"next_index\":%ld", next);
   }
   if (tp_limit >= 0) printf(",\"exhausted\":%s", atomic_load(&tp_exhausted) ? "true" : "false");
-  print_erange(op);
   printf("}\n");
-  free(all);
   free(threads);
   free(callers);
-}
-
-/* ---- prefill / purge: many creates or removes at once over the one connection ---- */
-
-static char **bulk_names;
-static long bulk_count;
-static atomic_long bulk_next, bulk_done, bulk_existing, bulk_errors;
-static bool bulk_remove;
-
-static void *bulk_thread(void *arg) {
-  (void)arg;
-  long i;
-  while ((i = atomic_fetch_add(&bulk_next, 1)) < bulk_count) {
-    const char *what = NULL;
-    int r = bulk_remove ? remove_image(bulk_names[i], &what) : create_image(bulk_names[i], &what);
-    if (r == 0) {
-      atomic_fetch_add(&bulk_done, 1);
-    } else if (r == -EEXIST && !bulk_remove) {
-      atomic_fetch_add(&bulk_existing, 1);
-    } else {
-      atomic_fetch_add(&bulk_errors, 1);
-      report_error(what, r);
-    }
-  }
-  return NULL;
-}
-
-static double run_bulk(int n_threads) {
-  pthread_t *threads = xmalloc(sizeof(pthread_t) * n_threads);
-  double t0 = now_us();
-  for (int i = 0; i < n_threads; i++) {
-    int r = pthread_create(&threads[i], NULL, bulk_thread, NULL);
-    if (r != 0) die("pthread_create", -r);
-  }
-  for (int i = 0; i < n_threads; i++) pthread_join(threads[i], NULL);
-  free(threads);
-  return (now_us() - t0) / 1e6;
-}
-
-static void run_prefill(long count, int n_threads) {
-  bulk_names = xmalloc(sizeof(char *) * count);
-  for (long i = 0; i < count; i++) {
-    bulk_names[i] = xmalloc(NAME_MAX_LEN);
-    image_name(bulk_names[i], NAME_MAX_LEN, i);
-  }
-  bulk_count = count;
-  double s = run_bulk(n_threads);
-  printf("{\"tool\":\"floor\",\"op\":\"prefill\",\"count\":%ld,\"created\":%ld,\"existing\":%ld,"
-         "\"errors\":%ld,\"threads\":%d,\"seconds\":%.3f,\"per_second\":%.1f}\n",
-         count, atomic_load(&bulk_done), atomic_load(&bulk_existing), atomic_load(&bulk_errors),
-         n_threads, s, s > 0 ? atomic_load(&bulk_done) / s : 0);
-  for (long i = 0; i < count; i++) free(bulk_names[i]);
-  free(bulk_names);
-}
-
-static void run_purge(int n_threads) {
-  rbd_image_spec_t *specs;
-  size_t count;
-  int r = list_specs(op_pool, &specs, &count);
-  if (r < 0) die("rbd_list2", r);
-  size_t len = strlen(prefix);
-  bulk_names = xmalloc(sizeof(char *) * count);
-  for (size_t i = 0; i < count; i++) {
-    char *name = specs[i].name;
-    if (strncmp(name, prefix, len) == 0 && name[len] == '-') bulk_names[bulk_count++] = name;
-  }
-  bulk_remove = true;
-  double s = run_bulk(n_threads);
-  printf("{\"tool\":\"floor\",\"op\":\"purge\",\"removed\":%ld,\"errors\":%ld,\"threads\":%d,"
-         "\"seconds\":%.3f,\"per_second\":%.1f}\n",
-         atomic_load(&bulk_done), atomic_load(&bulk_errors), n_threads, s,
-         s > 0 ? atomic_load(&bulk_done) / s : 0);
-  free(bulk_names); /* its names belong to specs */
-  free_specs(specs, count);
 }
 
 /* ---- main ---- */
 
 static void usage(void) {
-  fprintf(stderr,
-          "usage: floor latency    CONF OP N [ARGS]\n"
-          "       floor throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
-          "       floor prefill    CONF POOL PREFIX COUNT [THREADS]\n"
-          "       floor purge      CONF POOL PREFIX [THREADS]\n"
-          "       floor clones     CONF POOL PREFIX COUNT\n"
-          "OP [ARGS]: list_pools | list_images POOL | list_images_detail POOL [LIMIT]\n"
-          "         | create POOL PREFIX [COUNT] | create_stat POOL PREFIX [COUNT]\n"
-          "         | create_describe POOL PREFIX [COUNT] | delete POOL PREFIX [COUNT]\n"
-          "         | resize POOL PREFIX | snap_create POOL PREFIX | clone POOL PREFIX | flatten POOL PREFIX\n"
-          "SECONDS 0: run until COUNT is done (create*, delete)\n"
-          "env: CEPH_ID CEPH_KEYRING CEPH_MON_HOST CEPH_KEY CEPH_TIMEOUT_SECONDS,\n"
-          "     FLOOR_STAT_THREADS (16) FLOOR_STAT_SHARED (0) FLOOR_SAMPLES (0) FLOOR_GAP_US (0) FLOOR_HANDOFF (0)\n");
+  fprintf(stderr, "usage: floor latency CONF OP N [ARGS] | throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
+                  "     | clones CONF POOL PREFIX COUNT (ops and env: the comment atop bench/floor.c)\n");
   exit(2);
 }
 
@@ -1143,79 +899,48 @@ static long positive(const char *text, const char *what) {
   return v;
 }
 
-static void open_op_pool(void) {
-  int r = get_pool(op_pool_name, &op_pool);
-  if (r < 0) die("rados_ioctx_create", r);
-}
-
 int main(int argc, char **argv) {
   if (argc < 4) usage();
   const char *mode = argv[1];
   conf_path = argv[2];
   int stat_threads = (int)positive(env_or("FLOOR_STAT_THREADS", "16"), "FLOOR_STAT_THREADS");
-
-  if (strcmp(mode, "clones") == 0) {
-    if (argc != 6) usage();
-    op_pool_name = argv[3];
-    prefix = argv[4];
-    cluster = do_connect();
-    open_op_pool();
-    run_clones(strcmp(argv[5], "0") == 0 ? 0 : positive(argv[5], "COUNT")); /* 0: the parent alone, for `clone` */
-    drop_pools();
-    rados_shutdown(cluster);
-    return 0;
-  }
-  if (strcmp(mode, "prefill") == 0 || strcmp(mode, "purge") == 0) {
-    bool fill = strcmp(mode, "prefill") == 0;
-    if (argc < (fill ? 6 : 5) || argc > (fill ? 7 : 6)) usage();
-    op_pool_name = argv[3];
-    prefix = argv[4];
-    int threads = argc > (fill ? 6 : 5) ? (int)positive(argv[argc - 1], "THREADS") : 16;
-    cluster = do_connect();
-    open_op_pool();
-    if (fill) run_prefill(positive(argv[5], "COUNT"), threads);
-    else run_purge(threads);
-    long errors = atomic_load(&bulk_errors);
-    drop_pools();
-    rados_shutdown(cluster);
-    return errors ? 1 : 0;
-  }
-
-  bool latency = strcmp(mode, "latency") == 0;
-  if (!latency && strcmp(mode, "throughput") != 0) usage();
-  const char *op_name = argv[3];
-  int first_arg = latency ? 5 : 6; /* after N, or after CONCURRENCY SECONDS */
-  if (argc < first_arg) usage();
+  bool latency = strcmp(mode, "latency") == 0, throughput = strcmp(mode, "throughput") == 0;
   const struct op *op = NULL;
-  for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-    if (strcmp(ops[i].name, op_name) == 0) op = &ops[i];
-  if (op == NULL) usage();
-  int given = argc - first_arg;
-  if (given < op->pool_args || given > op->pool_args + op->extra_args) usage();
-  char **args = argv + first_arg;
-  if (op->pool_args >= 1) op_pool_name = args[0];
-  if (op->pool_args >= 2) prefix = args[1];
-  if (op->run == op_list_images_detail && given > 1) detail_limit = (int)positive(args[1], "LIMIT");
-  if (op->images != USES_NONE && given > 2 && !latency) tp_limit = positive(args[2], "COUNT");
+  if (!latency && !throughput) { /* clones CONF POOL PREFIX COUNT */
+    if (argc < 5) usage();
+    op_pool_name = argv[3], prefix = argv[4];
+  } else {
+    int first_arg = latency ? 5 : 6; /* after N, or after CONCURRENCY SECONDS */
+    if (argc < first_arg) usage();
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+      if (strcmp(ops[i].name, argv[3]) == 0) op = &ops[i];
+    int given = argc - first_arg;
+    if (op == NULL || given < op->pool_args || given > op->pool_args + op->extra_args) usage();
+    char **args = argv + first_arg;
+    if (op->pool_args >= 1) op_pool_name = args[0];
+    if (op->pool_args >= 2) prefix = args[1];
+    if (op->run == op_list_images_detail && given > 1) detail_limit = (int)positive(args[1], "LIMIT");
+    if (op->run == op_stat && given > 2) stat_cycle = positive(args[2], "CYCLE");
+    if (op->images != USES_NONE && op->images != READS_IMAGE && given > 2 && throughput) tp_limit = positive(args[2], "COUNT");
+  }
 
   cluster = do_connect();
-  if (op_pool_name) open_op_pool();
+  if (op_pool_name) {
+    int r = get_pool(op_pool_name, &op_pool);
+    if (r < 0) die("rados_ioctx_create", r);
+  }
   if (latency) {
     run_latency(op, (int)positive(argv[4], "N"), stat_threads);
-  } else {
-    int concurrency = (int)positive(argv[4], "CONCURRENCY");
+  } else if (throughput) {
     char *end;
     double seconds = strtod(argv[5], &end);
-    if (*end != '\0' || !(seconds >= 0)) usage();
-    if (op->run == op_delete && tp_limit < 0) {
-      fprintf(stderr, "floor: throughput delete needs COUNT (images PREFIX-0 .. PREFIX-(COUNT-1))\n");
-      exit(2);
-    }
-    if (seconds == 0 && tp_limit < 0) {
-      fprintf(stderr, "floor: SECONDS 0 (run until COUNT is done) needs an op with COUNT\n");
-      exit(2);
-    }
-    run_throughput(op, concurrency, seconds, stat_threads);
+    /* SECONDS 0 runs until COUNT names are used; delete always needs COUNT. */
+    if (*end != '\0' || !(seconds >= 0) || (tp_limit < 0 && (seconds == 0 || op->run == op_delete))) usage();
+    run_throughput(op, (int)positive(argv[4], "CONCURRENCY"), seconds, stat_threads);
+  } else if (strcmp(mode, "clones") == 0 && argc == 6) {
+    run_clones(strcmp(argv[5], "0") == 0 ? 0 : positive(argv[5], "COUNT")); /* 0: the parent alone, for `clone` */
+  } else {
+    usage();
   }
   fflush(stdout);
   drop_pools();
