@@ -41,6 +41,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,9 +50,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <rados/librados.h>
-#include <rbd/librbd.h>
 
 #define IMAGE_SIZE (1ULL << 30) /* 1 GiB */
 #define MAX_POOLS 16
@@ -206,10 +205,14 @@ static int collect(rbd_image_t image, const char **what) {
   rbd_snap_spec_t parent_snap;
   int r;
   /* Each call runs only if the ones before succeeded; *what names the first that failed. */
-  if ((r = rbd_stat(image, &info, sizeof(info))) < 0) *what = "rbd_stat";
-  else if ((r = rbd_get_features(image, &features)) < 0) *what = "rbd_get_features";
-  else if ((r = rbd_get_stripe_unit(image, &stripe_unit)) < 0) *what = "rbd_get_stripe_unit";
-  else if ((r = rbd_get_stripe_count(image, &stripe_count)) < 0) *what = "rbd_get_stripe_count";
+  if ((r = rbd_stat(image, &info, sizeof(info))) < 0)
+    *what = "rbd_stat";
+  else if ((r = rbd_get_features(image, &features)) < 0)
+    *what = "rbd_get_features";
+  else if ((r = rbd_get_stripe_unit(image, &stripe_unit)) < 0)
+    *what = "rbd_get_stripe_unit";
+  else if ((r = rbd_get_stripe_count(image, &stripe_count)) < 0)
+    *what = "rbd_get_stripe_count";
   if (r < 0) return r;
   (void)rbd_get_data_pool_id(image);
   if ((r = rbd_get_parent(image, &parent, &parent_snap)) == 0) {
@@ -316,8 +319,10 @@ static int stat_all(struct stat_pool *sp, rados_ioctx_t io, char **names, int n,
   struct batch b = {.io = io, .names = names, .n = n};
   pthread_cond_init(&b.done, NULL);
   pthread_mutex_lock(&sp->mu);
-  if (sp->tail) sp->tail->later = &b;
-  else sp->head = &b;
+  if (sp->tail)
+    sp->tail->later = &b;
+  else
+    sp->head = &b;
   sp->tail = &b;
   pthread_cond_broadcast(&sp->work);
   while (b.finished < b.n) pthread_cond_wait(&b.done, &sp->mu);
@@ -343,8 +348,10 @@ static int detail_limit = 100;
 static long stat_cycle = 200;
 
 static void image_name(char *out, size_t size, long index) {
-  if (index >= 0) snprintf(out, size, "%s-%ld", prefix, index);
-  else snprintf(out, size, "%s-w%ld", prefix, -1 - index);
+  if (index >= 0)
+    snprintf(out, size, "%s-%ld", prefix, index);
+  else
+    snprintf(out, size, "%s-w%ld", prefix, -1 - index);
 }
 
 /* One mon command; the caller frees reply->out with rados_buffer_free. */
@@ -373,9 +380,7 @@ static int op_list_pools(struct caller *c, const char *name, const char **what) 
   return r < 0 ? r : 0;
 }
 
-static int cmp_name(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* native/src/images.cc ListImagesWorker::Run (list-images); with stat_first,
  * functions/list-images/handler.ts with detail=true and no token: list, sort
@@ -551,8 +556,10 @@ static int list_snapshots(const char *name, const char **what) {
     if (r >= 0 && (r = rbd_snap_set_by_id(image, snaps[i].id)) < 0) *what = "rbd_snap_set_by_id";
     while (r >= 0 && (r = rbd_list_children3(image, children, &n_children)) == -ERANGE)
       children = xrealloc(children, sizeof(*children) * n_children), r = 0;
-    if (r < 0) *what = "rbd_list_children3";
-    else rbd_linked_image_spec_list_cleanup(children, n_children);
+    if (r < 0)
+      *what = "rbd_list_children3";
+    else
+      rbd_linked_image_spec_list_cleanup(children, n_children);
     free(children);
   }
   if (max > 0 && r != -ERANGE) rbd_snap_list_end(snaps);
@@ -580,9 +587,12 @@ static int op_resize(struct caller *c, const char *name, const char **what) {
   uint64_t previous;
   int r = open_rw(name, &image, what);
   if (r < 0) return r;
-  if ((r = rbd_get_size(image, &previous)) < 0) *what = "rbd_get_size";
-  else if ((r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL)) < 0) *what = "rbd_resize2";
-  else r = collect(image, what);
+  if ((r = rbd_get_size(image, &previous)) < 0)
+    *what = "rbd_get_size";
+  else if ((r = rbd_resize2(image, 2 * IMAGE_SIZE, false, no_progress, NULL)) < 0)
+    *what = "rbd_resize2";
+  else
+    r = collect(image, what);
   rbd_close(image);
   return r;
 }
@@ -657,13 +667,18 @@ static const struct op {
   enum images images;
 } ops[] = {
     {"connect", op_connect, 0, 0, USES_NONE},
-    {"list_pools", op_list_pools, 0, 0, USES_NONE}, {"list_images", op_list_images, 1, 0, USES_NONE},
+    {"list_pools", op_list_pools, 0, 0, USES_NONE},
+    {"list_images", op_list_images, 1, 0, USES_NONE},
     {"list_images_detail", op_list_images_detail, 1, 1, USES_NONE},
-    {"create", op_create, 2, 1, MAKES_IMAGE}, {"create_describe", op_create_describe, 2, 1, MAKES_IMAGE},
-    {"delete", op_delete, 2, 1, TAKES_IMAGE}, {"trash_move", op_trash_move, 2, 0, TAKES_IMAGE},
+    {"create", op_create, 2, 1, MAKES_IMAGE},
+    {"create_describe", op_create_describe, 2, 1, MAKES_IMAGE},
+    {"delete", op_delete, 2, 1, TAKES_IMAGE},
+    {"trash_move", op_trash_move, 2, 0, TAKES_IMAGE},
     {"stat", op_stat, 2, 1, READS_IMAGE},
-    {"resize", op_resize, 2, 0, TAKES_IMAGE}, {"snap_create", op_snap_create, 2, 0, TAKES_IMAGE},
-    {"clone", op_clone, 2, 0, MAKES_IMAGE}, {"flatten", op_flatten, 2, 0, TAKES_CLONE},
+    {"resize", op_resize, 2, 0, TAKES_IMAGE},
+    {"snap_create", op_snap_create, 2, 0, TAKES_IMAGE},
+    {"clone", op_clone, 2, 0, MAKES_IMAGE},
+    {"flatten", op_flatten, 2, 0, TAKES_CLONE},
 };
 
 /* The image the index-th call acts on: PREFIX-<index>, the warm-up name
@@ -782,8 +797,8 @@ static void run_latency(const struct op *op, int n, int stat_threads) {
 
 static const struct op *tp_op;
 static double tp_deadline;
-static long tp_limit = -1;        /* COUNT: names PREFIX-0 .. PREFIX-(limit-1) */
-static atomic_long tp_next;       /* next image index to take */
+static long tp_limit = -1;  /* COUNT: names PREFIX-0 .. PREFIX-(limit-1) */
+static atomic_long tp_next; /* next image index to take */
 static atomic_long tp_ops, tp_errors;
 static atomic_bool tp_exhausted;
 static pthread_barrier_t tp_start;
@@ -791,7 +806,10 @@ static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The first error of each kind goes to stderr; a flood would only slow us. */
 static void report_error(const char *what, int r) {
-  static struct { const char *what; int r; } seen[16];
+  static struct {
+    const char *what;
+    int r;
+  } seen[16];
   static int n_seen;
   pthread_mutex_lock(&err_mu);
   bool known = false;
@@ -852,7 +870,7 @@ static void run_throughput(const struct op *op, int concurrency, double seconds,
   }
   double start = now_us();
   tp_deadline = seconds > 0 ? start + seconds * 1e6 : 0; /* 0: until COUNT is done */
-  pthread_barrier_wait(&tp_start); /* the deadline is set before any thread reads it */
+  pthread_barrier_wait(&tp_start);                       /* the deadline is set before any thread reads it */
   double end = start;
   for (int i = 0; i < concurrency; i++) {
     void *ret;
@@ -866,10 +884,10 @@ static void run_throughput(const struct op *op, int concurrency, double seconds,
 
   double elapsed = (end - start) / 1e6;
   long ops_done = atomic_load(&tp_ops);
-  printf("{\"op\":\"%s\",\"mode\":\"throughput\",\"concurrency\":%d,\"ops\":%ld,\"seconds\":%.3f,"
-         "\"per_second\":%.1f,\"errors\":%ld,\"target_seconds\":%g",
-         op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0,
-         atomic_load(&tp_errors), seconds);
+  printf(
+      "{\"op\":\"%s\",\"mode\":\"throughput\",\"concurrency\":%d,\"ops\":%ld,\"seconds\":%.3f,"
+      "\"per_second\":%.1f,\"errors\":%ld,\"target_seconds\":%g",
+      op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0, atomic_load(&tp_errors), seconds);
   if (op->images != USES_NONE) {
     long next = atomic_load(&tp_next);
     if (tp_limit >= 0 && next > tp_limit) next = tp_limit;
@@ -884,8 +902,9 @@ static void run_throughput(const struct op *op, int concurrency, double seconds,
 /* ---- main ---- */
 
 static void usage(void) {
-  fprintf(stderr, "usage: floor latency CONF OP N [ARGS] | throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
-                  "     | clones CONF POOL PREFIX COUNT (ops and env: the comment atop bench/floor.c)\n");
+  fprintf(stderr,
+          "usage: floor latency CONF OP N [ARGS] | throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
+          "     | clones CONF POOL PREFIX COUNT (ops and env: the comment atop bench/floor.c)\n");
   exit(2);
 }
 
@@ -921,7 +940,8 @@ int main(int argc, char **argv) {
     if (op->pool_args >= 2) prefix = args[1];
     if (op->run == op_list_images_detail && given > 1) detail_limit = (int)positive(args[1], "LIMIT");
     if (op->run == op_stat && given > 2) stat_cycle = positive(args[2], "CYCLE");
-    if (op->images != USES_NONE && op->images != READS_IMAGE && given > 2 && throughput) tp_limit = positive(args[2], "COUNT");
+    if (op->images != USES_NONE && op->images != READS_IMAGE && given > 2 && throughput)
+      tp_limit = positive(args[2], "COUNT");
   }
 
   cluster = do_connect();
