@@ -3,12 +3,12 @@
  * sandbox cluster. Each failure must name the file or address at fault.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CephClient } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
 import { adminKey, ceph, connectSandbox, sandboxConfig, uniqueName } from '../helpers/ceph';
+import { freePort } from '../helpers/net';
 
 let tmp: string;
 beforeAll(() => {
@@ -37,14 +37,6 @@ async function connectError(promise: Promise<CephClient>): Promise<CephError> {
   return err as CephError;
 }
 
-/** A loopback port nobody listens on. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('connect', () => {
   test('from the conf file, reporting the cluster fsid', async () => {
@@ -193,7 +185,7 @@ describe('connect diagnostics', () => {
   });
 
   test('unreachable monitor fails within the timeout, naming the address', async () => {
-    const port = await deadPort();
+    const port = await freePort(); // nobody listens there
     const started = Date.now();
     const err = await connectError(
       connectSandbox({ CEPH_CONF: '', CEPH_MON_HOST: `127.0.0.1:${port}`, CEPH_KEY: adminKey(), CEPH_TIMEOUT_SECONDS: '3' }),

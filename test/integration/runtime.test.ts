@@ -3,7 +3,6 @@
  * allowlist, exec_timeout, max_inflight, and a cluster unreachable from the
  * start; its request log. Plus handlers called directly, without HTTP.
  */
-import net from 'node:net';
 import pino from 'pino';
 import listPools from '../../functions/list-pools/handler';
 import createImage from '../../functions/create-image/handler';
@@ -11,6 +10,7 @@ import { CephClient } from '../../shared/ceph/client';
 import { FunctionContext, type FunctionEvent } from '../../shared/runtime/context';
 import { loadRuntimeSettings } from '../../shared/runtime/settings';
 import { adminKey, ceph, connectSandbox, rbd, sandboxConfig, uniqueName } from '../helpers/ceph';
+import { freePort } from '../helpers/net';
 import { call, startGateway } from '../helpers/gateway';
 
 describe('token auth', () => {
@@ -120,7 +120,7 @@ describe('limits', () => {
 
 describe('a cluster unreachable from the start', () => {
   test('functions answer 503 within the timeout + 1 s naming the monitor; the process stays up', async () => {
-    const port = await deadPort();
+    const port = await freePort(); // nobody listens there
     const monHost = `127.0.0.1:${port}`;
     const gw = await startGateway({}, () =>
       sandboxConfig({ CEPH_CONF: '', CEPH_MON_HOST: monHost, CEPH_KEY: adminKey(), CEPH_TIMEOUT_SECONDS: '2' }),
@@ -208,10 +208,3 @@ describe('handlers called directly', () => {
   });
 });
 
-async function deadPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
