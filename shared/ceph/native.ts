@@ -1,15 +1,10 @@
 /** Types of the C++ addon in native/, and its loader. */
 import path from 'node:path';
+import type { CephConfig } from '../config';
 import type { NativeCreateOptions } from '../validation';
 
-export interface NativeConnectOptions {
-  conf?: string;
-  id: string;
-  keyring?: string;
-  monHost?: string;
-  key?: string;
-  timeoutSeconds: number;
-}
+/** What connect() takes: the resolved config, less where each field came from. */
+export type NativeConnectOptions = Omit<CephConfig, 'sources'>;
 
 /** Resolved by connect(): the cluster's fsid and what librados used. */
 export interface NativeConnectInfo {
