@@ -674,7 +674,6 @@ static double tp_deadline;
 static long tp_limit = -1;  /* COUNT: names PREFIX-0 .. PREFIX-(limit-1) */
 static atomic_long tp_next; /* next image index to take */
 static atomic_long tp_ops, tp_errors;
-static atomic_bool tp_exhausted;
 static atomic_flag tp_error_reported = ATOMIC_FLAG_INIT;
 static pthread_barrier_t tp_start;
 
@@ -686,10 +685,7 @@ static void *tp_thread(void *arg) {
     long index = 0;
     if (tp_op->images >= READS_IMAGE) {
       index = atomic_fetch_add(&tp_next, 1);
-      if (tp_limit >= 0 && index >= tp_limit) {
-        atomic_store(&tp_exhausted, true);
-        break;
-      }
+      if (tp_limit >= 0 && index >= tp_limit) break;
     }
     const char *what = NULL;
     char name[NAME_MAX_LEN];
@@ -726,14 +722,8 @@ static void run_throughput(const struct op *op, int concurrency, double seconds)
   long ops_done = atomic_load(&tp_ops);
   printf(
       "{\"op\":\"%s\",\"mode\":\"throughput\",\"concurrency\":%d,\"ops\":%ld,\"seconds\":%.3f,"
-      "\"per_second\":%.1f,\"errors\":%ld,\"target_seconds\":%g",
-      op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0, atomic_load(&tp_errors), seconds);
-  if (op->images >= READS_IMAGE) {
-    long next = atomic_load(&tp_next);
-    printf(",\"next_index\":%ld", tp_limit >= 0 && next > tp_limit ? tp_limit : next);
-  }
-  if (tp_limit >= 0) printf(",\"exhausted\":%s", atomic_load(&tp_exhausted) ? "true" : "false");
-  printf("}\n");
+      "\"per_second\":%.1f,\"errors\":%ld}\n",
+      op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0, atomic_load(&tp_errors));
   free(threads);
 }
 
