@@ -3,21 +3,20 @@
  * making the same library calls as the addon (native/src: connect.cc,
  * pools.cc, images.cc, describe.cc, snapshots.cc), on ONE cluster connection
  * that every thread shares (as a function process shares its CephClient),
- * one ioctx per pool. bench/main.ts runs it in every scenario that has a floor.
+ * with one ioctx for the one pool it uses. bench/lib.ts runs it.
  *
- *   floor latency    CONF OP N [ARGS]
- *   floor throughput CONF OP CONCURRENCY SECONDS [ARGS]
+ *   floor latency    CONF OP N [POOL [PREFIX]]
+ *   floor throughput CONF OP CONCURRENCY SECONDS [POOL [PREFIX [COUNT]]]
  *   floor clones     CONF POOL PREFIX COUNT
  *
- * OP [ARGS]: connect (create, conf, connect, shutdown); list_pools (mon
- * command "osd pool ls detail", its JSON not parsed); list_images POOL
- * (rbd_list2, hint grown on ERANGE); list_images_detail POOL [LIMIT] (list,
- * sort, stat the first LIMIT, 16 at a time); stat POOL PREFIX [CYCLE]
- * (StatImageWorker on PREFIX-(i mod CYCLE)); create POOL PREFIX [COUNT]
- * (rbd_create4, 1 GiB, format 2); create_describe (create, then
- * DescribeNewImage's reads); delete (rbd_remove); trash_move (delay 0);
- * resize, snap_create, clone, flatten POOL PREFIX (the lifecycle functions,
- * call for call).
+ * OP (the tables of ops say which take POOL and PREFIX): connect (create, conf,
+ * connect, shutdown); list_pools (mon command "osd pool ls detail", its JSON
+ * not parsed); list_images (rbd_list2, hint grown on ERANGE);
+ * list_images_detail (list, sort, stat the first 100, 16 at a time); stat
+ * (StatImageWorker on PREFIX-(i mod 200)); create (rbd_create4, 1 GiB,
+ * format 2); create_describe (create, then DescribeNewImage's reads); delete
+ * (rbd_remove); trash_move (delay 0); resize, snap_create, clone, flatten (the
+ * lifecycle functions, call for call).
  *
  * latency: N timed calls one at a time after max(5, min(25, N/20)) untimed
  * warm-ups, each one's time printed (samples_us). FLOOR_GAP_US pauses
@@ -30,8 +29,6 @@
  * Image names are PREFIX-<i> from 0; warm-ups use PREFIX-w<j> and clean up
  * after themselves. clones makes PREFIX-parent (8 MiB written, snapshot gold)
  * and COUNT v2 clones of it.
- * Stats of list_images_detail run on FLOOR_STAT_THREADS (16) helper threads
- * that all callers share, as one function process's libuv pool.
  *
  * Connection settings mirror shared/config.ts: CEPH_ID (admin), CEPH_KEYRING,
  * CEPH_MON_HOST, CEPH_KEY, CEPH_TIMEOUT_SECONDS (10). Output: one JSON line
@@ -52,21 +49,21 @@
 #include <unistd.h>
 
 #define IMAGE_SIZE (1ULL << 30) /* 1 GiB */
-#define MAX_POOLS 16
 #define NAME_MAX_LEN 256
+#define DETAIL_LIMIT 100 /* list-images' detail page */
+#define STAT_THREADS 16  /* a function process's libuv pool */
+#define STAT_CYCLE 200   /* stat's images: the addon scenario's pool holds img-0 .. img-199 */
 
-static const char *conf_path;
+static const char *conf_path, *prefix = "floor";
 static rados_t cluster;
+/* native/src/cluster_state.cc GetIoctx: made before any op thread starts and
+ * then shared, as the addon's libuv threads share its cached one. */
+static rados_ioctx_t io;
+static atomic_size_t list_hint; /* Ioctx::list_hint: last image count seen */
 
 static void die(const char *what, int r) {
   fprintf(stderr, "floor: %s failed: %s (%d)\n", what, strerror(-r), r);
   exit(1);
-}
-
-static void *xmalloc(size_t size) {
-  void *p = malloc(size ? size : 1);
-  if (p == NULL) die("malloc", -ENOMEM);
-  return p;
 }
 
 static void *xrealloc(void *p, size_t size) {
@@ -84,12 +81,6 @@ static double now_us(void) {
 static const char *env_or(const char *name, const char *fallback) {
   const char *v = getenv(name);
   return v && *v ? v : fallback;
-}
-
-/* Discard the first N/20 runs, at least 5, at most 25 (bench/lib.ts: the addon's the same). */
-static int warmup_for(int n) {
-  int w = n / 20;
-  return w < 5 ? 5 : w > 25 ? 25 : w;
 }
 
 /* ---- connect: native/src/connect.cc ConnectWorker ---- */
@@ -120,78 +111,17 @@ static rados_t do_connect(void) {
   return c;
 }
 
-/* ---- ioctx cache: native/src/cluster_state.cc GetIoctx, one per pool ---- */
-
-struct pool {
-  char name[NAME_MAX_LEN];
-  rados_ioctx_t io;
-  atomic_size_t list_hint; /* Ioctx::list_hint: last image count seen */
-};
-
-static struct pool pools[MAX_POOLS];
-static int n_pools;
-
-/* Called before any op thread starts, so it needs no lock; the threads then
- * share the ioctx, as the addon's libuv threads share its cached one. */
-static int get_pool(const char *name, struct pool **out) {
-  for (int i = 0; i < n_pools; i++) {
-    if (strcmp(pools[i].name, name) == 0) return *out = &pools[i], 0;
-  }
-  if (n_pools == MAX_POOLS) return -ENOSPC;
-  struct pool *p = &pools[n_pools];
-  int r = rados_ioctx_create(cluster, name, &p->io);
-  if (r < 0) return r;
-  rados_ioctx_set_namespace(p->io, "");
-  snprintf(p->name, sizeof(p->name), "%s", name);
-  atomic_init(&p->list_hint, 0);
-  n_pools++;
-  *out = p;
-  return 0;
-}
-
-static void drop_pools(void) {
-  for (int i = 0; i < n_pools; i++) rados_ioctx_destroy(pools[i].io);
-  n_pools = 0;
-}
-
-/* ---- list: native/src/images.cc ListImagesWorker::Run ---- */
-
-/* On success *specs holds *count entries; free with free_specs. */
-static int list_specs(struct pool *p, rbd_image_spec_t **specs, size_t *count) {
-  size_t hint = atomic_load(&p->list_hint);
-  size_t max = hint + 64 > 256 ? hint + 64 : 256;
-  rbd_image_spec_t *s = NULL;
-  int r;
-  for (;;) {
-    s = xrealloc(s, sizeof(*s) * max);
-    r = rbd_list2(p->io, s, &max); /* -ERANGE sets max to what it needs */
-    if (r != -ERANGE) break;
-  }
-  if (r < 0) {
-    free(s);
-    return r;
-  }
-  atomic_store(&p->list_hint, max);
-  *specs = s;
-  *count = max;
-  return 0;
-}
-
-static void free_specs(rbd_image_spec_t *specs, size_t count) {
-  rbd_image_spec_list_cleanup(specs, count);
-  free(specs);
-}
-
 /* ---- stat: native/src/images.cc StatImageWorker::Run + Collect ---- */
 
-static int collect(rbd_image_t image, const char **what);
-
-static int stat_image(rados_ioctx_t io, const char *name, const char **what) {
-  rbd_image_t image;
-  int r = rbd_open_read_only(io, name, &image, NULL);
-  if (r < 0) return *what = "rbd_open_read_only", r;
-  r = collect(image, what);
-  rbd_close(image);
+/* rbd_snap_list, grown on ERANGE; on success the caller ends *snaps with
+ * rbd_snap_list_end, and frees it either way. */
+static int list_snaps(rbd_image_t image, rbd_snap_info_t **snaps, int *max) {
+  int r;
+  *max = 16;
+  *snaps = NULL;
+  do {
+    *snaps = xrealloc(*snaps, sizeof(**snaps) * *max);
+  } while ((r = rbd_snap_list(image, *snaps, max)) == -ERANGE);
   return r;
 }
 
@@ -224,135 +154,118 @@ static int collect(rbd_image_t image, const char **what) {
   if ((r = rbd_get_id(image, id, sizeof(id))) < 0) return *what = "rbd_get_id", r;
   if ((r = rbd_get_create_timestamp(image, &created)) < 0) return *what = "rbd_get_create_timestamp", r;
 
-  int max_snaps = 16;
-  rbd_snap_info_t *snaps = xmalloc(sizeof(*snaps) * max_snaps);
-  while ((r = rbd_snap_list(image, snaps, &max_snaps)) == -ERANGE) snaps = xrealloc(snaps, sizeof(*snaps) * max_snaps);
-  if (r >= 0) rbd_snap_list_end(snaps);
+  int max_snaps;
+  rbd_snap_info_t *snaps;
+  if ((r = list_snaps(image, &snaps, &max_snaps)) >= 0) rbd_snap_list_end(snaps);
   free(snaps);
   if (r < 0) return *what = "rbd_snap_list", r;
 
   size_t max_watchers = 8;
-  rbd_image_watcher_t *watchers = xmalloc(sizeof(*watchers) * max_watchers);
-  while ((r = rbd_watchers_list(image, watchers, &max_watchers)) == -ERANGE)
+  rbd_image_watcher_t *watchers = NULL;
+  do {
     watchers = xrealloc(watchers, sizeof(*watchers) * max_watchers);
+  } while ((r = rbd_watchers_list(image, watchers, &max_watchers)) == -ERANGE);
   if (r >= 0) rbd_watchers_list_cleanup(watchers, max_watchers);
   free(watchers);
   return r < 0 ? (*what = "rbd_watchers_list", r) : 0;
 }
 
-/* ---- stat helpers for list_images_detail ----
- * A request hands its sorted page to a stat pool as one batch and waits; the
- * pool's threads take the batch's names in order, so at most n_threads stats
- * run at once, like the handler's 16 workers on libuv's 16 threads. */
+static int stat_image(const char *name, const char **what) {
+  rbd_image_t image;
+  int r = rbd_open_read_only(io, name, &image, NULL);
+  if (r < 0) return *what = "rbd_open_read_only", r;
+  r = collect(image, what);
+  rbd_close(image);
+  return r;
+}
+
+/* ---- worker threads ----
+ * A caller hands a batch of jobs to a set of workers and waits; the workers
+ * take the batch's jobs in order, so at most n_threads run at once. The stats
+ * of list_images_detail run on STAT_THREADS that every caller shares, like
+ * the handler's 16 workers on libuv's 16 threads; FLOOR_HANDOFF runs each
+ * timed call on a set of one, as the addon's calls hop to the libuv pool. */
 
 struct batch {
-  rados_ioctx_t io;
-  char **names;
-  int n, next, finished, stated, errors, first_error;
-  const char *first_what;
+  int (*job)(void *arg, int i, const char **what);
+  void *arg;
+  int n, next, finished, error;
+  const char *what;
   pthread_cond_t done;
   struct batch *later;
 };
 
-struct stat_pool {
+struct workers {
   pthread_mutex_t mu;
   pthread_cond_t work;
-  struct batch *head, *tail; /* batches with names not yet taken */
+  struct batch *head, *tail; /* batches with jobs not yet taken */
   bool stop;
   int n_threads;
-  pthread_t *threads;
+  pthread_t threads[STAT_THREADS];
 };
 
-static void *stat_worker(void *arg) {
-  struct stat_pool *sp = arg;
-  pthread_mutex_lock(&sp->mu);
+static void *worker_main(void *arg) {
+  struct workers *w = arg;
+  pthread_mutex_lock(&w->mu);
   for (;;) {
-    while (!sp->stop && sp->head == NULL) pthread_cond_wait(&sp->work, &sp->mu);
-    if (sp->head == NULL) break; /* stop, and nothing left */
-    struct batch *b = sp->head;
+    while (!w->stop && w->head == NULL) pthread_cond_wait(&w->work, &w->mu);
+    if (w->head == NULL) break; /* stop, and nothing left */
+    struct batch *b = w->head;
     int i = b->next++;
-    if (b->next == b->n && (sp->head = b->later) == NULL) sp->tail = NULL;
-    pthread_mutex_unlock(&sp->mu);
+    if (b->next == b->n && (w->head = b->later) == NULL) w->tail = NULL;
+    pthread_mutex_unlock(&w->mu);
 
     const char *what = NULL;
-    int r = stat_image(b->io, b->names[i], &what);
+    int r = b->job(b->arg, i, &what);
 
-    pthread_mutex_lock(&sp->mu);
-    if (r == 0) {
-      b->stated++;
-    } else if (r != -ENOENT) { /* deleted meanwhile: drops out, as in the handler */
-      if (b->errors++ == 0) b->first_error = r, b->first_what = what;
-    }
+    pthread_mutex_lock(&w->mu);
+    if (r < 0 && b->error == 0) b->error = r, b->what = what;
     if (++b->finished == b->n) pthread_cond_signal(&b->done);
   }
-  pthread_mutex_unlock(&sp->mu);
+  pthread_mutex_unlock(&w->mu);
   return NULL;
 }
 
-static struct stat_pool *stat_pool_start(int n_threads) {
-  struct stat_pool *sp = xmalloc(sizeof(*sp));
-  memset(sp, 0, sizeof(*sp));
-  pthread_mutex_init(&sp->mu, NULL);
-  pthread_cond_init(&sp->work, NULL);
-  sp->n_threads = n_threads;
-  sp->threads = xmalloc(sizeof(pthread_t) * n_threads);
+static void workers_start(struct workers *w, int n_threads) {
+  *w = (struct workers){.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .n_threads = n_threads};
   for (int i = 0; i < n_threads; i++) {
-    int r = pthread_create(&sp->threads[i], NULL, stat_worker, sp);
+    int r = pthread_create(&w->threads[i], NULL, worker_main, w);
     if (r != 0) die("pthread_create", -r);
   }
-  return sp;
 }
 
-static void stat_pool_stop(struct stat_pool *sp) {
-  pthread_mutex_lock(&sp->mu);
-  sp->stop = true;
-  pthread_cond_broadcast(&sp->work);
-  pthread_mutex_unlock(&sp->mu);
-  for (int i = 0; i < sp->n_threads; i++) pthread_join(sp->threads[i], NULL);
-  free(sp->threads);
-  free(sp);
+static void workers_stop(struct workers *w) {
+  pthread_mutex_lock(&w->mu);
+  w->stop = true;
+  pthread_cond_broadcast(&w->work);
+  pthread_mutex_unlock(&w->mu);
+  for (int i = 0; i < w->n_threads; i++) pthread_join(w->threads[i], NULL);
+  w->n_threads = 0;
 }
 
-/* Stats names[0..n-1] on the pool; returns the number stated or -errno. */
-static int stat_all(struct stat_pool *sp, rados_ioctx_t io, char **names, int n, const char **what) {
+/* Runs job(arg, 0 .. n-1) on the workers; returns 0 or the first -errno. */
+static int run_batch(struct workers *w, int (*job)(void *, int, const char **), void *arg, int n, const char **what) {
   if (n == 0) return 0;
-  struct batch b = {.io = io, .names = names, .n = n};
-  pthread_cond_init(&b.done, NULL);
-  pthread_mutex_lock(&sp->mu);
-  if (sp->tail)
-    sp->tail->later = &b;
+  struct batch b = {.job = job, .arg = arg, .n = n, .done = PTHREAD_COND_INITIALIZER};
+  pthread_mutex_lock(&w->mu);
+  if (w->tail)
+    w->tail->later = &b;
   else
-    sp->head = &b;
-  sp->tail = &b;
-  pthread_cond_broadcast(&sp->work);
-  while (b.finished < b.n) pthread_cond_wait(&b.done, &sp->mu);
-  pthread_mutex_unlock(&sp->mu);
+    w->head = &b;
+  w->tail = &b;
+  pthread_cond_broadcast(&w->work);
+  while (b.finished < b.n) pthread_cond_wait(&b.done, &w->mu);
+  pthread_mutex_unlock(&w->mu);
   pthread_cond_destroy(&b.done);
-  if (b.errors) return *what = b.first_what, b.first_error;
-  return b.stated;
+  if (b.error) *what = b.what;
+  return b.error;
 }
+
+static struct workers stat_workers, handoff_worker;
 
 /* ---- the ops ----
- * Each returns 0 or -errno (naming the failed call in *what). index picks the
- * image for create/delete: PREFIX-<index>, or the warm-up name PREFIX-w<j> for
- * index -1-j. */
-
-struct caller {
-  struct stat_pool *stats; /* list_images_detail only */
-};
-
-static const char *op_pool_name, *prefix = "floor";
-static struct pool *op_pool;
-static int detail_limit = 100;
-
-static long stat_cycle = 200;
-
-static void image_name(char *out, size_t size, long index) {
-  if (index >= 0)
-    snprintf(out, size, "%s-%ld", prefix, index);
-  else
-    snprintf(out, size, "%s-w%ld", prefix, -1 - index);
-}
+ * Each acts on the image `name` (where it takes one) and returns 0 or -errno,
+ * naming the failed call in *what. */
 
 /* One mon command; the caller frees reply->out with rados_buffer_free. */
 struct mon_reply {
@@ -369,10 +282,17 @@ static int mon_command(const char *json, struct mon_reply *reply) {
   return r;
 }
 
+/* ConnectWorker and CloseWorker: a connection of its own, made and shut down. */
+static int op_connect(const char *name, const char **what) {
+  (void)name, (void)what;
+  rados_shutdown(do_connect());
+  return 0;
+}
+
 /* native/src/pools.cc ListPoolsWorker::Run. The addon hands the JSON to JS to
  * parse, which is not the floor's part. */
-static int op_list_pools(struct caller *c, const char *name, const char **what) {
-  (void)c, (void)name;
+static int op_list_pools(const char *name, const char **what) {
+  (void)name;
   struct mon_reply pools;
   int r = mon_command("{\"prefix\": \"osd pool ls\", \"detail\": \"detail\", \"format\": \"json\"}", &pools);
   rados_buffer_free(pools.out);
@@ -382,33 +302,46 @@ static int op_list_pools(struct caller *c, const char *name, const char **what) 
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+static int stat_listed(void *names, int i, const char **what) {
+  int r = stat_image(((char **)names)[i], what);
+  return r == -ENOENT ? 0 : r; /* deleted meanwhile: drops out, as in the handler */
+}
+
 /* native/src/images.cc ListImagesWorker::Run (list-images); with stat_first,
  * functions/list-images/handler.ts with detail=true and no token: list, sort
  * by name, stat the first stat_first. */
-static int list_images(struct caller *c, int stat_first, const char **what) {
-  rbd_image_spec_t *specs;
-  size_t count;
-  int r = list_specs(op_pool, &specs, &count);
-  if (r < 0) return *what = "rbd_list2", r;
+static int list_images(size_t stat_first, const char **what) {
+  size_t hint = atomic_load(&list_hint), count = hint + 64 > 256 ? hint + 64 : 256;
+  rbd_image_spec_t *specs = NULL;
+  int r;
+  do { /* -ERANGE sets count to what it needs */
+    specs = xrealloc(specs, sizeof(*specs) * count);
+  } while ((r = rbd_list2(io, specs, &count)) == -ERANGE);
+  if (r < 0) {
+    free(specs);
+    return *what = "rbd_list2", r;
+  }
+  atomic_store(&list_hint, count);
   if (stat_first > 0) {
-    char **names = xmalloc(sizeof(char *) * count);
+    char **names = xrealloc(NULL, sizeof(char *) * count);
     for (size_t i = 0; i < count; i++) names[i] = specs[i].name;
     qsort(names, count, sizeof(char *), cmp_name);
-    r = stat_all(c->stats, op_pool->io, names, count < (size_t)stat_first ? (int)count : stat_first, what);
+    r = run_batch(&stat_workers, stat_listed, names, (int)(count < stat_first ? count : stat_first), what);
     free(names);
   }
-  free_specs(specs, count);
+  rbd_image_spec_list_cleanup(specs, count);
+  free(specs);
   return r < 0 ? r : 0;
 }
 
-static int op_list_images(struct caller *c, const char *name, const char **what) {
+static int op_list_images(const char *name, const char **what) {
   (void)name;
-  return list_images(c, 0, what);
+  return list_images(0, what);
 }
 
-static int op_list_images_detail(struct caller *c, const char *name, const char **what) {
+static int op_list_images_detail(const char *name, const char **what) {
   (void)name;
-  return list_images(c, detail_limit, what);
+  return list_images(DETAIL_LIMIT, what);
 }
 
 /* native/src/images.cc CreateImageWorker::Run with the function's defaults:
@@ -418,45 +351,21 @@ static int create_image(const char *name, const char **what) {
   rbd_image_options_t opts;
   rbd_image_options_create(&opts);
   int r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FORMAT, 2);
-  if (r < 0) {
-    rbd_image_options_destroy(opts);
-    return *what = "rbd_image_options_set", r;
-  }
-  r = rbd_create4(op_pool->io, name, IMAGE_SIZE, opts);
+  if (r < 0) *what = "rbd_image_options_set";
+  if (r == 0 && (r = rbd_create4(io, name, IMAGE_SIZE, opts)) < 0) *what = "rbd_create4";
   rbd_image_options_destroy(opts);
-  if (r < 0) *what = "rbd_create4";
   return r;
 }
 
-static int remove_image(const char *name, const char **what) {
-  int r = rbd_remove(op_pool->io, name);
-  if (r < 0) *what = "rbd_remove";
-  return r;
-}
-
-static int op_create(struct caller *c, const char *name, const char **what) {
-  (void)c;
-  return create_image(name, what);
-}
-
-/* native/src/describe.cc DescribeNewImage, which create-image now
- * calls instead of a stat: read the id from rbd_id.<name>, then the header's
- * omap keys in one read op. The values are not decoded: that is CPU work of a
- * few hundred ns, and the floor only needs the round trips. */
-static int describe_new(const char *name, const char **what);
-
-static int op_create_describe(struct caller *c, const char *name, const char **what) {
-  (void)c;
-  int r = create_image(name, what);
-  return r < 0 ? r : describe_new(name, what);
-}
-
-/* native/src/describe.cc DescribeNewImage (create-image, clone-image). */
+/* native/src/describe.cc DescribeNewImage (create-image, clone-image): read
+ * the id from rbd_id.<name>, then the header's omap keys in one read op. The
+ * values are not decoded: that is CPU work of a few hundred ns, and the floor
+ * only needs the round trips. */
 static int describe_new(const char *name, const char **what) {
   char object[NAME_MAX_LEN + 16], buf[132];
   int r;
   snprintf(object, sizeof(object), "rbd_id.%s", name);
-  if ((r = rados_read(op_pool->io, object, buf, sizeof(buf), 0)) < 0) return *what = "rados_read", r;
+  if ((r = rados_read(io, object, buf, sizeof(buf), 0)) < 0) return *what = "rados_read", r;
   /* cls_rbd's string encoding: a little-endian u32 length, then the id. */
   uint32_t id_len = (uint32_t)(unsigned char)buf[0] | (uint32_t)(unsigned char)buf[1] << 8 |
                     (uint32_t)(unsigned char)buf[2] << 16 | (uint32_t)(unsigned char)buf[3] << 24;
@@ -469,7 +378,7 @@ static int describe_new(const char *name, const char **what) {
   rados_omap_iter_t iter = NULL;
   int prval = 0;
   rados_read_op_omap_get_vals_by_keys(op, keys, sizeof(keys) / sizeof(keys[0]), &iter, &prval);
-  r = rados_read_op_operate(op, op_pool->io, object, 0);
+  r = rados_read_op_operate(op, io, object, 0);
   rados_release_read_op(op);
   if (r == 0) r = prval;
   if (r == 0) {
@@ -484,29 +393,22 @@ static int describe_new(const char *name, const char **what) {
   return r;
 }
 
-static int op_delete(struct caller *c, const char *name, const char **what) {
-  (void)c;
-  return remove_image(name, what);
+/* create-image: CreateImageWorker, then DescribeNewImage instead of a stat. */
+static int op_create_describe(const char *name, const char **what) {
+  int r = create_image(name, what);
+  return r < 0 ? r : describe_new(name, what);
 }
 
-static int op_trash_move(struct caller *c, const char *name, const char **what) {
-  (void)c;
-  int r = rbd_trash_move(op_pool->io, name, 0);
-  if (r < 0) *what = "rbd_trash_move";
+static int remove_image(const char *name, const char **what) {
+  int r = rbd_remove(io, name);
+  if (r < 0) *what = "rbd_remove";
   return r;
 }
 
-/* ConnectWorker and CloseWorker: a connection of its own, made and shut down. */
-static int op_connect(struct caller *c, const char *name, const char **what) {
-  (void)c, (void)name, (void)what;
-  rados_shutdown(do_connect());
-  return 0;
-}
-
-/* statImage of an existing image (name_for: PREFIX-(i mod CYCLE)). */
-static int op_stat(struct caller *c, const char *name, const char **what) {
-  (void)c;
-  return stat_image(op_pool->io, name, what);
+static int op_trash_move(const char *name, const char **what) {
+  int r = rbd_trash_move(io, name, 0);
+  if (r < 0) *what = "rbd_trash_move";
+  return r;
 }
 
 /* ---- the lifecycle functions (functions/<name>/handler.ts, call for call) ----
@@ -528,7 +430,7 @@ static int no_progress(uint64_t done, uint64_t total, void *arg) {
 }
 
 static int open_rw(const char *name, rbd_image_t *image, const char **what) {
-  int r = rbd_open(op_pool->io, name, image, NULL);
+  int r = rbd_open(io, name, image, NULL);
   if (r < 0) *what = "rbd_open";
   return r;
 }
@@ -537,12 +439,12 @@ static int open_rw(const char *name, rbd_image_t *image, const char **what) {
  * timestamps, protection and children. */
 static int list_snapshots(const char *name, const char **what) {
   rbd_image_t image;
-  int r = rbd_open_read_only(op_pool->io, name, &image, NULL);
+  int r = rbd_open_read_only(io, name, &image, NULL);
   if (r < 0) return *what = "rbd_open_read_only", r;
-  int max = 16;
-  rbd_snap_info_t *snaps = xmalloc(sizeof(*snaps) * max);
-  while ((r = rbd_snap_list(image, snaps, &max)) == -ERANGE) snaps = xrealloc(snaps, sizeof(*snaps) * max);
-  if (r < 0) *what = "rbd_snap_list";
+  int max;
+  rbd_snap_info_t *snaps;
+  if ((r = list_snaps(image, &snaps, &max)) < 0) *what = "rbd_snap_list";
+  bool listed = r >= 0;
   for (int i = 0; r >= 0 && i < max && snaps[i].name; i++) {
     rbd_snap_namespace_type_t type;
     struct timespec ts;
@@ -550,7 +452,7 @@ static int list_snapshots(const char *name, const char **what) {
     if ((r = rbd_snap_get_namespace_type(image, snaps[i].id, &type)) < 0) *what = "rbd_snap_get_namespace_type";
     if (r >= 0 && type != RBD_SNAP_NAMESPACE_TYPE_USER) continue;
     size_t n_children = 8;
-    rbd_linked_image_spec_t *children = xmalloc(sizeof(*children) * n_children);
+    rbd_linked_image_spec_t *children = xrealloc(NULL, sizeof(*children) * n_children);
     if (r >= 0 && (r = rbd_snap_get_timestamp(image, snaps[i].id, &ts)) < 0) *what = "rbd_snap_get_timestamp";
     if (r >= 0 && (r = rbd_snap_is_protected(image, snaps[i].name, &is_protected)) < 0) *what = "rbd_snap_is_protected";
     if (r >= 0 && (r = rbd_snap_set_by_id(image, snaps[i].id)) < 0) *what = "rbd_snap_set_by_id";
@@ -562,27 +464,27 @@ static int list_snapshots(const char *name, const char **what) {
       rbd_linked_image_spec_list_cleanup(children, n_children);
     free(children);
   }
-  if (max > 0 && r != -ERANGE) rbd_snap_list_end(snaps);
+  if (listed) rbd_snap_list_end(snaps);
   free(snaps);
   rbd_close(image);
   return r < 0 ? r : 0;
 }
 
-/* rbd_clone3 of PREFIX-parent@gold as name, default features, in clone format (1 or 2). */
-static int clone_parent(const char *name, int clone_format) {
+/* rbd_clone3 of PREFIX-parent@gold as name, default features, clone format 2. */
+static int clone_parent(const char *name, const char **what) {
   char parent[NAME_MAX_LEN];
   snprintf(parent, sizeof(parent), "%s-parent", prefix);
   rbd_image_options_t opts;
   rbd_image_options_create(&opts);
   int r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FORMAT, 2);
-  if (r == 0) r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_CLONE_FORMAT, clone_format);
-  if (r == 0) r = rbd_clone3(op_pool->io, parent, "gold", op_pool->io, name, opts);
+  if (r == 0) r = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_CLONE_FORMAT, 2);
+  if (r == 0) r = rbd_clone3(io, parent, "gold", io, name, opts);
   rbd_image_options_destroy(opts);
+  if (r < 0) *what = "rbd_clone3";
   return r;
 }
 
-static int op_resize(struct caller *c, const char *name, const char **what) {
-  (void)c;
+static int op_resize(const char *name, const char **what) {
   rbd_image_t image;
   uint64_t previous;
   int r = open_rw(name, &image, what);
@@ -597,8 +499,7 @@ static int op_resize(struct caller *c, const char *name, const char **what) {
   return r;
 }
 
-static int op_snap_create(struct caller *c, const char *name, const char **what) {
-  (void)c;
+static int op_snap_create(const char *name, const char **what) {
   rbd_image_t image;
   int r = open_rw(name, &image, what);
   if (r < 0) return r;
@@ -608,8 +509,7 @@ static int op_snap_create(struct caller *c, const char *name, const char **what)
   return list_snapshots(name, what);
 }
 
-static int op_clone(struct caller *c, const char *name, const char **what) {
-  (void)c;
+static int op_clone(const char *name, const char **what) {
   struct mon_reply release;
   int r = mon_command("{\"prefix\": \"osd get-require-min-compat-client\"}", &release);
   /* v2 from mimic on: any release the monitors name but luminous (Pacific's lowest). */
@@ -617,28 +517,34 @@ static int op_clone(struct caller *c, const char *name, const char **what) {
   rados_buffer_free(release.out);
   if (r < 0) return *what = "rados_mon_command (osd get-require-min-compat-client)", r;
   if (!v2) return *what = "clone v1 (set require_min_compat_client mimic)", -EINVAL;
-  if ((r = clone_parent(name, 2)) < 0) return *what = "rbd_clone3", r;
+  if ((r = clone_parent(name, what)) < 0) return r;
   return describe_new(name, what);
 }
 
-static int op_flatten(struct caller *c, const char *name, const char **what) {
-  (void)c;
+static int op_flatten(const char *name, const char **what) {
   rbd_image_t image;
   int r = open_rw(name, &image, what);
   if (r < 0) return r;
   r = rbd_flatten_with_progress(image, no_progress, NULL);
   rbd_close(image);
   if (r < 0) return *what = "rbd_flatten_with_progress", r;
-  return stat_image(op_pool->io, name, what);
+  return stat_image(name, what);
+}
+
+static void image_name(char *out, long index) {
+  if (index >= 0)
+    snprintf(out, NAME_MAX_LEN, "%s-%ld", prefix, index);
+  else
+    snprintf(out, NAME_MAX_LEN, "%s-w%ld", prefix, -1 - index);
 }
 
 /* `clones`: the parent, then COUNT clones of it, over the one connection. */
 static void run_clones(long count) {
   char parent[NAME_MAX_LEN], name[NAME_MAX_LEN];
-  const char *what = "rbd_create4";
+  const char *what = "rbd_create";
   snprintf(parent, sizeof(parent), "%s-parent", prefix);
   rbd_image_t image;
-  int r = rbd_create(op_pool->io, parent, 64 << 20, &(int){22});
+  int r = rbd_create(io, parent, 64 << 20, &(int){22});
   if (r == 0 && (r = open_rw(parent, &image, &what)) == 0) {
     static char data[1 << 20];
     memset(data, 0x5a, sizeof(data));
@@ -649,145 +555,113 @@ static void run_clones(long count) {
     if (r >= 0 && (r = rbd_snap_create2(image, "gold", 0, no_progress, NULL)) < 0) what = "rbd_snap_create2";
     rbd_close(image);
   }
-  if (r < 0) die(what, r);
   double t0 = now_us();
-  for (long i = 0; i < count; i++) {
-    image_name(name, sizeof(name), i);
-    if ((r = clone_parent(name, 2)) < 0) die("rbd_clone3", r);
+  for (long i = 0; r >= 0 && i < count; i++) {
+    image_name(name, i);
+    r = clone_parent(name, &what);
   }
+  if (r < 0) die(what, r);
   printf("{\"op\":\"clones\",\"count\":%ld,\"seconds\":%.3f}\n", count, (now_us() - t0) / 1e6);
 }
 
-enum images { USES_NONE, MAKES_IMAGE, TAKES_IMAGE, TAKES_CLONE, READS_IMAGE };
+/* What an op's calls act on, and so which arguments it takes. */
+enum images { NO_POOL, LISTS_POOL, READS_IMAGE, MAKES_IMAGE, TAKES_IMAGE, TAKES_CLONE };
 
-static const struct op {
+struct op {
   const char *name;
-  int (*run)(struct caller *, const char *name, const char **);
-  int pool_args, extra_args; /* POOL [PREFIX], then optional LIMIT or COUNT */
+  int (*run)(const char *name, const char **what);
   enum images images;
-} ops[] = {
-    {"connect", op_connect, 0, 0, USES_NONE},
-    {"list_pools", op_list_pools, 0, 0, USES_NONE},
-    {"list_images", op_list_images, 1, 0, USES_NONE},
-    {"list_images_detail", op_list_images_detail, 1, 1, USES_NONE},
-    {"create", op_create, 2, 1, MAKES_IMAGE},
-    {"create_describe", op_create_describe, 2, 1, MAKES_IMAGE},
-    {"delete", op_delete, 2, 1, TAKES_IMAGE},
-    {"trash_move", op_trash_move, 2, 0, TAKES_IMAGE},
-    {"stat", op_stat, 2, 1, READS_IMAGE},
-    {"resize", op_resize, 2, 0, TAKES_IMAGE},
-    {"snap_create", op_snap_create, 2, 0, TAKES_IMAGE},
-    {"clone", op_clone, 2, 0, MAKES_IMAGE},
-    {"flatten", op_flatten, 2, 0, TAKES_CLONE},
 };
 
+/* Ops on the cluster, or on a pool's listing (POOL). */
+static const struct op listing_ops[] = {
+    {"connect", op_connect, NO_POOL},
+    {"list_pools", op_list_pools, NO_POOL},
+    {"list_images", op_list_images, LISTS_POOL},
+    {"list_images_detail", op_list_images_detail, LISTS_POOL},
+};
+
+/* Ops on images (POOL PREFIX): stat reads existing ones; the others use each
+ * name once (COUNT in throughput), making the image or acting on one made
+ * before (a clone, for flatten). */
+static const struct op image_ops[] = {
+    {"stat", stat_image, READS_IMAGE},
+    {"create", create_image, MAKES_IMAGE},
+    {"create_describe", op_create_describe, MAKES_IMAGE},
+    {"clone", op_clone, MAKES_IMAGE},
+    {"delete", remove_image, TAKES_IMAGE},
+    {"trash_move", op_trash_move, TAKES_IMAGE},
+    {"resize", op_resize, TAKES_IMAGE},
+    {"snap_create", op_snap_create, TAKES_IMAGE},
+    {"flatten", op_flatten, TAKES_CLONE},
+};
+
+static const struct op *find_op(const char *name) {
+  for (size_t i = 0; i < sizeof(listing_ops) / sizeof(listing_ops[0]); i++)
+    if (strcmp(listing_ops[i].name, name) == 0) return &listing_ops[i];
+  for (size_t i = 0; i < sizeof(image_ops) / sizeof(image_ops[0]); i++)
+    if (strcmp(image_ops[i].name, name) == 0) return &image_ops[i];
+  return NULL;
+}
+
 /* The image the index-th call acts on: PREFIX-<index>, the warm-up name
- * PREFIX-w<j> for index -1-j; an op reading existing images cycles through
- * PREFIX-0 .. PREFIX-(CYCLE-1), warm-ups included. */
+ * PREFIX-w<j> for index -1-j; stat cycles through PREFIX-0 ..
+ * PREFIX-(STAT_CYCLE-1), warm-ups included. */
 static void name_for(const struct op *op, long index, char *out) {
-  if (op->images == READS_IMAGE) index = (index < 0 ? -1 - index : index) % stat_cycle;
-  image_name(out, NAME_MAX_LEN, index);
+  if (op->images == READS_IMAGE) index = (index < 0 ? -1 - index : index) % STAT_CYCLE;
+  image_name(out, index);
 }
 
 /* A warm-up run of op on the warm-up name for j: images it needs are made
- * before it and images it makes are removed after it, both untimed. Returns
- * the op's duration. */
-static double warm_up(const struct op *op, struct caller *c, int j) {
+ * before it and images it makes are removed after it, both untimed. */
+static void warm_up(const struct op *op, int j) {
   const char *what = NULL;
   char name[NAME_MAX_LEN];
   name_for(op, -1 - j, name);
-  int r;
-  if (op->images == TAKES_IMAGE && (r = create_image(name, &what)) < 0) die(what, r);
-  if (op->images == TAKES_CLONE && (r = clone_parent(name, 2)) < 0) die("rbd_clone3", r);
-  double t0 = now_us();
-  if ((r = op->run(c, name, &what)) < 0) die(what, r);
-  double took = now_us() - t0;
+  int r = 0;
+  if (op->images == TAKES_IMAGE) r = create_image(name, &what);
+  if (op->images == TAKES_CLONE) r = clone_parent(name, &what);
+  if (r < 0 || (r = op->run(name, &what)) < 0) die(what, r);
   if (op->images == MAKES_IMAGE && (r = remove_image(name, &what)) < 0) die(what, r);
   /* The lifecycle ops' warm-up images stay: the bench pool is thrown away. */
-  return took;
 }
 
 /* ---- latency ---- */
 
-/* FLOOR_HANDOFF=1: each timed call runs on a second thread, woken by a
- * condition variable and waking the caller back the same way, as the addon's
- * calls run on the libuv pool: the cost of the two hand-offs, in C. */
-struct handoff {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
+struct call {
   const struct op *op;
-  struct caller *c;
   const char *name;
-  int pending, done, r, quit;
-  const char *what;
 };
 
-static void *handoff_main(void *arg) {
-  struct handoff *h = arg;
-  pthread_mutex_lock(&h->mu);
-  for (;;) {
-    while (!h->pending && !h->quit) pthread_cond_wait(&h->cv, &h->mu);
-    if (h->quit) break;
-    h->pending = 0;
-    pthread_mutex_unlock(&h->mu);
-    int r = h->op->run(h->c, h->name, &h->what);
-    pthread_mutex_lock(&h->mu);
-    h->r = r, h->done = 1;
-    pthread_cond_broadcast(&h->cv);
-  }
-  pthread_mutex_unlock(&h->mu);
-  return NULL;
+static int run_call(void *arg, int i, const char **what) {
+  const struct call *call = arg;
+  (void)i;
+  return call->op->run(call->name, what);
 }
 
-static int handoff_run(struct handoff *h, const char *name, const char **what) {
-  pthread_mutex_lock(&h->mu);
-  h->name = name, h->pending = 1, h->done = 0;
-  pthread_cond_broadcast(&h->cv);
-  while (!h->done) pthread_cond_wait(&h->cv, &h->mu);
-  int r = h->r;
-  *what = h->what;
-  pthread_mutex_unlock(&h->mu);
-  return r;
-}
-
-static void run_latency(const struct op *op, int n, int stat_threads) {
-  struct caller c = {0};
-  if (op->run == op_list_images_detail) c.stats = stat_pool_start(stat_threads);
-  int w = warmup_for(n);
-  double first = 0;
-  for (int j = 0; j < w; j++) {
-    double took = warm_up(op, &c, j);
-    if (j == 0) first = took;
-  }
-  double *samples = xmalloc(sizeof(double) * n);
+static void run_latency(const struct op *op, int n) {
+  int w = n / 20 < 5 ? 5 : n / 20 > 25 ? 25 : n / 20; /* bench/lib.ts warmupFor: the addon's the same */
+  for (int j = 0; j < w; j++) warm_up(op, j);
+  double *samples = xrealloc(NULL, sizeof(double) * n);
   const char *what = NULL;
   /* FLOOR_GAP_US: an untimed pause before each call, as a function sits idle
    * between requests at concurrency 1 (librados's threads go to sleep). */
   const long gap_us = atol(env_or("FLOOR_GAP_US", "0"));
-  struct handoff h = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .op = op, .c = &c};
-  pthread_t worker;
   const bool handoff = strcmp(env_or("FLOOR_HANDOFF", "0"), "1") == 0;
-  if (handoff) pthread_create(&worker, NULL, handoff_main, &h);
+  if (handoff) workers_start(&handoff_worker, 1);
   for (int i = 0; i < n; i++) {
     if (gap_us > 0) usleep((useconds_t)gap_us);
     char name[NAME_MAX_LEN];
     name_for(op, i, name);
+    struct call call = {op, name};
     double t0 = now_us();
-    int r = handoff ? handoff_run(&h, name, &what) : op->run(&c, name, &what);
+    int r = handoff ? run_batch(&handoff_worker, run_call, &call, 1, &what) : op->run(name, &what);
     samples[i] = now_us() - t0;
     if (r < 0) die(what, r);
   }
-  if (handoff) {
-    pthread_mutex_lock(&h.mu);
-    h.quit = 1;
-    pthread_cond_broadcast(&h.cv);
-    pthread_mutex_unlock(&h.mu);
-    pthread_join(worker, NULL);
-  }
-  if (c.stats) stat_pool_stop(c.stats);
+  if (handoff) workers_stop(&handoff_worker);
 
-  printf("{\"op\":\"%s\",\"mode\":\"latency\",\"n\":%d,\"warmup\":%d,\"first_us\":%.1f", op->name, n, w, first);
-  printf(",\"samples_us\":[");
+  printf("{\"op\":\"%s\",\"mode\":\"latency\",\"n\":%d,\"warmup\":%d,\"samples_us\":[", op->name, n, w);
   for (int i = 0; i < n; i++) printf("%s%.1f", i ? "," : "", samples[i]);
   printf("]}\n");
   free(samples);
@@ -800,119 +674,74 @@ static double tp_deadline;
 static long tp_limit = -1;  /* COUNT: names PREFIX-0 .. PREFIX-(limit-1) */
 static atomic_long tp_next; /* next image index to take */
 static atomic_long tp_ops, tp_errors;
-static atomic_bool tp_exhausted;
+static atomic_flag tp_error_reported = ATOMIC_FLAG_INIT;
 static pthread_barrier_t tp_start;
-static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* The first error of each kind goes to stderr; a flood would only slow us. */
-static void report_error(const char *what, int r) {
-  static struct {
-    const char *what;
-    int r;
-  } seen[16];
-  static int n_seen;
-  pthread_mutex_lock(&err_mu);
-  bool known = false;
-  for (int i = 0; i < n_seen; i++) known |= seen[i].r == r && strcmp(seen[i].what, what) == 0;
-  if (!known && n_seen < 16) {
-    seen[n_seen].what = what, seen[n_seen++].r = r;
-    fprintf(stderr, "floor: %s failed: %s (%d) (further ones counted only)\n", what, strerror(-r), r);
-  }
-  pthread_mutex_unlock(&err_mu);
-}
 
 static void *tp_thread(void *arg) {
-  struct caller *c = arg;
+  (void)arg;
   pthread_barrier_wait(&tp_start);
   long ops_done = 0, errors = 0;
   while (tp_deadline == 0 || now_us() < tp_deadline) {
     long index = 0;
-    if (tp_op->images != USES_NONE) {
+    if (tp_op->images >= READS_IMAGE) {
       index = atomic_fetch_add(&tp_next, 1);
-      if (tp_limit >= 0 && index >= tp_limit) {
-        atomic_store(&tp_exhausted, true);
-        break;
-      }
+      if (tp_limit >= 0 && index >= tp_limit) break;
     }
     const char *what = NULL;
     char name[NAME_MAX_LEN];
     name_for(tp_op, index, name);
-    int r = tp_op->run(c, name, &what);
-    if (r < 0) {
-      errors++;
-      report_error(what, r);
-    } else {
+    int r = tp_op->run(name, &what);
+    if (r >= 0) {
       ops_done++;
+    } else if (errors++ == 0 && !atomic_flag_test_and_set(&tp_error_reported)) {
+      /* The first error only: a flood would only slow the run. */
+      fprintf(stderr, "floor: %s failed: %s (%d) (further errors counted only)\n", what, strerror(-r), r);
     }
   }
   atomic_fetch_add(&tp_ops, ops_done);
   atomic_fetch_add(&tp_errors, errors);
-  /* Return the end time: seconds runs to the last thread's end. */
-  double *end = xmalloc(sizeof(double));
-  *end = now_us();
-  return end;
+  return NULL;
 }
 
-static void run_throughput(const struct op *op, int concurrency, double seconds, int stat_threads) {
-  struct caller *callers = xmalloc(sizeof(struct caller) * concurrency);
-  memset(callers, 0, sizeof(struct caller) * concurrency);
-  /* All callers share one set of stat threads, as one function process's libuv pool. */
-  struct stat_pool *shared = op->run == op_list_images_detail ? stat_pool_start(stat_threads) : NULL;
-  for (int i = 0; i < concurrency; i++) callers[i].stats = shared;
-  (void)warm_up(op, &callers[0], 0);
-
+static void run_throughput(const struct op *op, int concurrency, double seconds) {
+  warm_up(op, 0);
   tp_op = op;
-  pthread_t *threads = xmalloc(sizeof(pthread_t) * concurrency);
+  pthread_t *threads = xrealloc(NULL, sizeof(pthread_t) * concurrency);
   int r = pthread_barrier_init(&tp_start, NULL, concurrency + 1);
   if (r != 0) die("pthread_barrier_init", -r);
   for (int i = 0; i < concurrency; i++) {
-    if ((r = pthread_create(&threads[i], NULL, tp_thread, &callers[i])) != 0) die("pthread_create", -r);
+    if ((r = pthread_create(&threads[i], NULL, tp_thread, NULL)) != 0) die("pthread_create", -r);
   }
   double start = now_us();
   tp_deadline = seconds > 0 ? start + seconds * 1e6 : 0; /* 0: until COUNT is done */
   pthread_barrier_wait(&tp_start);                       /* the deadline is set before any thread reads it */
-  double end = start;
-  for (int i = 0; i < concurrency; i++) {
-    void *ret;
-    pthread_join(threads[i], &ret);
-    if (*(double *)ret > end) end = *(double *)ret;
-    free(ret);
-  }
+  for (int i = 0; i < concurrency; i++) pthread_join(threads[i], NULL);
+  double elapsed = (now_us() - start) / 1e6; /* to the last thread's end */
   pthread_barrier_destroy(&tp_start);
 
-  if (shared) stat_pool_stop(shared);
-
-  double elapsed = (end - start) / 1e6;
   long ops_done = atomic_load(&tp_ops);
   printf(
       "{\"op\":\"%s\",\"mode\":\"throughput\",\"concurrency\":%d,\"ops\":%ld,\"seconds\":%.3f,"
-      "\"per_second\":%.1f,\"errors\":%ld,\"target_seconds\":%g",
-      op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0, atomic_load(&tp_errors), seconds);
-  if (op->images != USES_NONE) {
-    long next = atomic_load(&tp_next);
-    if (tp_limit >= 0 && next > tp_limit) next = tp_limit;
-    printf(",\"next_index\":%ld", next);
-  }
-  if (tp_limit >= 0) printf(",\"exhausted\":%s", atomic_load(&tp_exhausted) ? "true" : "false");
-  printf("}\n");
+      "\"per_second\":%.1f,\"errors\":%ld}\n",
+      op->name, concurrency, ops_done, elapsed, elapsed > 0 ? ops_done / elapsed : 0, atomic_load(&tp_errors));
   free(threads);
-  free(callers);
 }
 
 /* ---- main ---- */
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: floor latency CONF OP N [ARGS] | throughput CONF OP CONCURRENCY SECONDS [ARGS]\n"
+          "usage: floor latency CONF OP N [POOL [PREFIX]]\n"
+          "     | throughput CONF OP CONCURRENCY SECONDS [POOL [PREFIX [COUNT]]]\n"
           "     | clones CONF POOL PREFIX COUNT (ops and env: the comment atop bench/floor.c)\n");
   exit(2);
 }
 
-static long positive(const char *text, const char *what) {
+static long count_arg(const char *text, const char *what, long least) {
   char *end;
   long v = strtol(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || v < 1) {
-    fprintf(stderr, "floor: %s must be a positive integer, not \"%s\"\n", what, text);
+  if (*text == '\0' || *end != '\0' || v < least) {
+    fprintf(stderr, "floor: %s must be an integer of at least %ld, not \"%s\"\n", what, least, text);
     exit(2);
   }
   return v;
@@ -922,48 +751,40 @@ int main(int argc, char **argv) {
   if (argc < 4) usage();
   const char *mode = argv[1];
   conf_path = argv[2];
-  int stat_threads = (int)positive(env_or("FLOOR_STAT_THREADS", "16"), "FLOOR_STAT_THREADS");
   bool latency = strcmp(mode, "latency") == 0, throughput = strcmp(mode, "throughput") == 0;
-  const struct op *op = NULL;
-  if (!latency && !throughput) { /* clones CONF POOL PREFIX COUNT */
-    if (argc < 5) usage();
-    op_pool_name = argv[3], prefix = argv[4];
-  } else {
-    int first_arg = latency ? 5 : 6; /* after N, or after CONCURRENCY SECONDS */
-    if (argc < first_arg) usage();
-    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-      if (strcmp(ops[i].name, argv[3]) == 0) op = &ops[i];
-    int given = argc - first_arg;
-    if (op == NULL || given < op->pool_args || given > op->pool_args + op->extra_args) usage();
-    char **args = argv + first_arg;
-    if (op->pool_args >= 1) op_pool_name = args[0];
-    if (op->pool_args >= 2) prefix = args[1];
-    if (op->run == op_list_images_detail && given > 1) detail_limit = (int)positive(args[1], "LIMIT");
-    if (op->run == op_stat && given > 2) stat_cycle = positive(args[2], "CYCLE");
-    if (op->images != USES_NONE && op->images != READS_IMAGE && given > 2 && throughput)
-      tp_limit = positive(args[2], "COUNT");
+  const struct op *op = latency || throughput ? find_op(argv[3]) : NULL;
+  char **args = argv + 3; /* POOL PREFIX [COUNT] */
+  int given = argc - 3;
+  if (latency || throughput) {
+    args += latency ? 2 : 3, given -= latency ? 2 : 3; /* past OP N, or OP CONCURRENCY SECONDS */
+    int wanted = op == NULL ? 0 : op->images < READS_IMAGE ? (int)op->images : 2;
+    bool counted = throughput && op != NULL && op->images >= MAKES_IMAGE;
+    if (op == NULL || given < wanted || given > wanted + counted) usage();
+  } else if (strcmp(mode, "clones") != 0 || given != 3) {
+    usage();
   }
+  if (given > 1) prefix = args[1];
+  if (given > 2) tp_limit = count_arg(args[2], "COUNT", 0); /* clones 0: the parent alone, for `clone` */
 
   cluster = do_connect();
-  if (op_pool_name) {
-    int r = get_pool(op_pool_name, &op_pool);
-    if (r < 0) die("rados_ioctx_create", r);
-  }
+  int r;
+  if (given > 0 && (r = rados_ioctx_create(cluster, args[0], &io)) < 0) die("rados_ioctx_create", r);
+  if (given > 0) rados_ioctx_set_namespace(io, "");
+  if (op && op->run == op_list_images_detail) workers_start(&stat_workers, STAT_THREADS);
   if (latency) {
-    run_latency(op, (int)positive(argv[4], "N"), stat_threads);
+    run_latency(op, (int)count_arg(argv[4], "N", 1));
   } else if (throughput) {
     char *end;
     double seconds = strtod(argv[5], &end);
     /* SECONDS 0 runs until COUNT names are used; delete always needs COUNT. */
-    if (*end != '\0' || !(seconds >= 0) || (tp_limit < 0 && (seconds == 0 || op->run == op_delete))) usage();
-    run_throughput(op, (int)positive(argv[4], "CONCURRENCY"), seconds, stat_threads);
-  } else if (strcmp(mode, "clones") == 0 && argc == 6) {
-    run_clones(strcmp(argv[5], "0") == 0 ? 0 : positive(argv[5], "COUNT")); /* 0: the parent alone, for `clone` */
+    if (*end != '\0' || !(seconds >= 0) || (tp_limit < 0 && (seconds == 0 || op->run == remove_image))) usage();
+    run_throughput(op, (int)count_arg(argv[4], "CONCURRENCY", 1), seconds);
   } else {
-    usage();
+    run_clones(tp_limit);
   }
   fflush(stdout);
-  drop_pools();
+  if (stat_workers.n_threads) workers_stop(&stat_workers);
+  if (given > 0) rados_ioctx_destroy(io);
   rados_shutdown(cluster);
   return 0;
 }

@@ -105,11 +105,11 @@ export type Way =
 
 export const ok2xx = (status: number) => status >= 200 && status < 300;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const headersOf = (req: Req) => ({ ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers });
 /** One HTTP request; resolves the status and the body. */
 export function request(base: string, req: Req): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const headers = { ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers };
-    const r = http.request(`${base}${req.path}`, { method: req.method, agent, headers }, (res) => {
+    const r = http.request(`${base}${req.path}`, { method: req.method, agent, headers: headersOf(req) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
@@ -189,7 +189,7 @@ export async function throughput(way: Way, limit: { seconds?: number; amount?: n
         {
           setupRequest: (req) => {
             const r = way.req(i++);
-            return { ...req, method: r.method as 'GET', path: r.path, body: r.body, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers } };
+            return { ...req, method: r.method as 'GET', path: r.path, body: r.body, headers: headersOf(r) };
           },
         },
       ],

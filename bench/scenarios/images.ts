@@ -4,9 +4,9 @@
  * rollback and the trash, latency only, each sample on an image of its own.
  */
 import { eventLoopP99Ms, exec, fill, floor, idleFloorEnv, latency, log, ok2xx, request, service, sleep, summary, throughput, type Context, type Req, type Scenario, type Throughput, type Way } from '../lib';
-import { DASHBOARD_CONNECTIONS, sizes } from './listings';
+import { DASHBOARD_CONNECTIONS, LATENCY_ONLY, sizes } from './listings';
 
-const LATENCY_ONLY = { skipped: 'latency only' };
+const image = (prefix: string, i: number) => `${prefix}-${i}`;
 
 export const createImage: Scenario = {
   name: 'create-image',
@@ -16,10 +16,9 @@ export const createImage: Scenario = {
     const pool = 'rbd';
     const m = ctx.quick ? 32 : 256;
     const [cr, de, expressCeph] = await Promise.all(['create-image', 'delete-image', 'express-ceph'].map(service));
-    const name = (prefix: string, i: number) => `${prefix}-${i}`;
-    const fnCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/', body: JSON.stringify({ pool, name: name(prefix, i), size: '1Gi' }) });
-    const fnDelete = (prefix: string) => (i: number) => ({ method: 'DELETE', path: `/?pool=${pool}&name=${name(prefix, i)}` });
-    const exCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/create', body: JSON.stringify({ pool, name: name(prefix, i), size: 2 ** 30 }) });
+    const fnCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/', body: JSON.stringify({ pool, name: image(prefix, i), size: '1Gi' }) });
+    const fnDelete = (prefix: string) => (i: number) => ({ method: 'DELETE', path: `/?pool=${pool}&name=${image(prefix, i)}` });
+    const exCreate = (prefix: string) => (i: number) => ({ method: 'POST', path: '/create', body: JSON.stringify({ pool, name: image(prefix, i), size: 2 ** 30 }) });
     // The floor makes create-image's library calls: rbd_create4, then the two
     // reads that describe the new image for the answer; floor-bare is
     // rbd_create4 alone, to show what the read-back costs.
@@ -27,13 +26,13 @@ export const createImage: Scenario = {
       floor: (prefix) => ({ floor: ['create_describe', pool, prefix] }),
       'floor-bare': (prefix) => ({ floor: ['create', pool, prefix] }),
       'floor-idle': (prefix) => ({ floor: ['create_describe', pool, prefix], env: idle }),
-      addon: (prefix) => ({ call: (i) => ctx.addon.createImageDescribed({ pool, name: name(prefix, i) }, 2 ** 30) }),
+      addon: (prefix) => ({ call: (i) => ctx.addon.createImageDescribed({ pool, name: image(prefix, i) }, 2 ** 30) }),
       'express-ceph': (prefix) => ({ base: expressCeph!.base, req: exCreate(prefix), ok: (s) => s === 201 }),
       project: (prefix) => ({ base: cr!.base, req: fnCreate(prefix), ok: (s) => s === 201 }),
     };
     const remove: Record<string, (prefix: string) => Way> = {
       floor: (prefix) => ({ floor: ['delete', pool, prefix] }),
-      addon: (prefix) => ({ call: (i) => ctx.addon.removeImage({ pool, name: name(prefix, i) }) }),
+      addon: (prefix) => ({ call: (i) => ctx.addon.removeImage({ pool, name: image(prefix, i) }) }),
       project: (prefix) => ({ base: de!.base, req: fnDelete(prefix), ok: (s) => s === 200 }),
     };
     const idle = await idleFloorEnv();
@@ -67,12 +66,12 @@ export const createImage: Scenario = {
     const dash = ctx.dashboard!;
     const dm = ctx.quick ? 16 : 64;
     const dashWays = {
-      create: (prefix: string): Way => ({ base: dash.url, connections: DASHBOARD_CONNECTIONS, req: (i) => ({ method: 'POST', path: '/api/block/image', headers: dash.headers(), body: JSON.stringify({ pool_name: pool, name: name(prefix, i), size: 2 ** 30 }) }) }),
-      delete: (prefix: string): Way => ({ base: dash.url, connections: DASHBOARD_CONNECTIONS, req: (i) => ({ method: 'DELETE', path: `/api/block/image/${pool}%2F${name(prefix, i)}`, headers: dash.headers() }) }),
+      create: (prefix: string): Way => ({ base: dash.url, connections: DASHBOARD_CONNECTIONS, req: (i) => ({ method: 'POST', path: '/api/block/image', headers: dash.headers(), body: JSON.stringify({ pool_name: pool, name: image(prefix, i), size: 2 ** 30 }) }) }),
+      delete: (prefix: string): Way => ({ base: dash.url, connections: DASHBOARD_CONNECTIONS, req: (i) => ({ method: 'DELETE', path: `/api/block/image/${pool}%2F${image(prefix, i)}`, headers: dash.headers() }) }),
     };
     const cliWays = {
-      create: (prefix: string): Way => ({ cli: (i) => ['rbd', '-c', ctx.conf, 'create', '--size', '1G', `${pool}/${name(prefix, i)}`] }),
-      delete: (prefix: string): Way => ({ cli: (i) => ['rbd', '-c', ctx.conf, 'rm', '--no-progress', `${pool}/${name(prefix, i)}`] }),
+      create: (prefix: string): Way => ({ cli: (i) => ['rbd', '-c', ctx.conf, 'create', '--size', '1G', `${pool}/${image(prefix, i)}`] }),
+      delete: (prefix: string): Way => ({ cli: (i) => ['rbd', '-c', ctx.conf, 'rm', '--no-progress', `${pool}/${image(prefix, i)}`] }),
     };
     for (const [system, ways, n] of [['dashboard', dashWays, Math.min(N.latencySlow, 20)], ['cli', cliWays, N.cli]] as const) {
       log(`create/delete: ${system}`);
@@ -112,8 +111,6 @@ const trashed: Prepare = async (conf, prefix, count) => {
   for (let i = 0; i < count; i++) await rbd(conf, 'trash', 'mv', `${LIFE}/${prefix}-${i}`);
   await readTrash(conf, LIFE);
 };
-const image = (prefix: string, i: number) => `${prefix}-${i}`;
-
 interface Life {
   op: string;
   /** 201 where the function makes something: a 200 would mean it was there already. */

@@ -15,7 +15,7 @@ export const sizes = (quick: boolean) =>
 export const DASHBOARD_CONNECTIONS = 10;
 /** A detail page is 100 image opens (~3 ms of client CPU each): 8 at once already saturate 2 CPUs. */
 const DETAIL_CONCURRENCY = 8;
-const LATENCY_ONLY = { skipped: 'latency only' };
+export const LATENCY_ONLY = { skipped: 'latency only' };
 
 /** The c=1 latency, then the c=32 throughput, of one system. */
 async function measure(ctx: Context, op: string, system: string, way: Way, n: number, load: { seconds?: number; amount?: number } | string, extra = {}) {
