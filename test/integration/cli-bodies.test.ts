@@ -165,7 +165,7 @@ describe('faas-cli invoke (Content-Type: text/plain, stdin as the body)', () => 
     const res = await call(`${gw.url}/function/list-pools`, {
       method: 'POST',
       raw: '{}',
-      headers: { 'ce-specversion': '1.0', 'ce-id': 'cli-1', 'ce-source': '/tests', 'ce-type': 'rbd.pools.list', 'content-type': 'text/plain' },
+      headers: { 'ce-specversion': '1.0', 'ce-id': 'cli-1', 'ce-source': '/tests', 'ce-type': 'io.ceph.rbd.pools.list', 'content-type': 'text/plain' },
     });
     expectStatus(res.body, 415, 'UnsupportedMediaType');
   });
