@@ -12,6 +12,7 @@ import type { CreatableFeature } from '../../shared/ceph/features';
 import { CephError } from '../../shared/errors';
 import { imageDetailResource, imagePath, snapshotPath } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { snapshotOf } from '../../shared/runtime/lookup';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 import { SingleFlight } from '../../shared/runtime/single-flight';
@@ -23,8 +24,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'image', 'snapshot', 'name', 'targetPool', 'targetNamespace', 'features'] as const;
 
-/** As a CloudEvent: takes rbd.image.clone, replies rbd.image.cloned (or rbd.error). */
-export const events = { accepts: 'rbd.image.clone', replies: 'rbd.image.cloned' };
+/** As a CloudEvent: takes io.ceph.rbd.image.clone, replies io.ceph.rbd.image.cloned (or io.ceph.rbd.error). */
+export const events = eventTypes('image.clone', 'image.cloned');
 
 /** Ceph's release number for mimic, the first whose clients read clone v2. */
 const MIMIC = 13;

@@ -10,6 +10,7 @@ import { CephError, invalidParameterError } from '../../shared/errors';
 import { parseQuantity } from '../../shared/quantity';
 import { imagePath, imageResource } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 import { SingleFlight } from '../../shared/runtime/single-flight';
 import { HttpError } from '../../shared/runtime/status';
@@ -20,8 +21,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'name', 'size', 'features', 'objectSize', 'stripeUnit', 'stripeCount', 'dataPool'] as const;
 
-/** As a CloudEvent: takes rbd.image.create, replies rbd.image.created (or rbd.error). */
-export const events = { accepts: 'rbd.image.create', replies: 'rbd.image.created' };
+/** As a CloudEvent: takes io.ceph.rbd.image.create, replies io.ceph.rbd.image.created (or io.ceph.rbd.error). */
+export const events = eventTypes('image.create', 'image.created');
 
 /** Identical creates in flight in this process share one call to Ceph; the joiners answer 200. */
 const creates = new SingleFlight<{ info: ImageDescription; created: boolean }>();

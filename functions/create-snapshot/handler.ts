@@ -7,6 +7,7 @@ import type { CephClient, ImageSpec } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
 import { snapshotResource } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { snapshotOf } from '../../shared/runtime/lookup';
 import { Params } from '../../shared/runtime/params';
 import { SingleFlight } from '../../shared/runtime/single-flight';
@@ -16,8 +17,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'image', 'snapshot', 'protect'] as const;
 
-/** As a CloudEvent: takes rbd.snapshot.create, replies rbd.snapshot.created (or rbd.error). */
-export const events = { accepts: 'rbd.snapshot.create', replies: 'rbd.snapshot.created' };
+/** As a CloudEvent: takes io.ceph.rbd.snapshot.create, replies io.ceph.rbd.snapshot.created (or io.ceph.rbd.error). */
+export const events = eventTypes('snapshot.create', 'snapshot.created');
 
 /** Identical creates in flight in this process share one call; the joiners answer 200. */
 const creates = new SingleFlight<boolean>();

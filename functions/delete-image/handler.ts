@@ -8,6 +8,7 @@ import { CephError } from '../../shared/errors';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
 import { imagePath } from '../../shared/resources';
 import { inUse } from '../../shared/runtime/conflicts';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params } from '../../shared/runtime/params';
 import { SingleFlight } from '../../shared/runtime/single-flight';
 import { HttpError, success } from '../../shared/runtime/status';
@@ -17,8 +18,8 @@ export const methods = ['DELETE'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'name', 'trash'] as const;
 
-/** As a CloudEvent: takes rbd.image.delete, replies rbd.image.deleted (or rbd.error). */
-export const events = { accepts: 'rbd.image.delete', replies: 'rbd.image.deleted' };
+/** As a CloudEvent: takes io.ceph.rbd.image.delete, replies io.ceph.rbd.image.deleted (or io.ceph.rbd.error). */
+export const events = eventTypes('image.delete', 'image.deleted');
 
 /**
  * Deletes of one image in flight in this process: the first does the work;

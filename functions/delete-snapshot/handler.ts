@@ -8,6 +8,7 @@ import type { CephClient, ImageSpec } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
 import { imagePath, snapshotPath, snapshotScope } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { snapshotNotFound, snapshotOf } from '../../shared/runtime/lookup';
 import { Params } from '../../shared/runtime/params';
 import { SingleFlight } from '../../shared/runtime/single-flight';
@@ -18,8 +19,8 @@ export const methods = ['DELETE'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'image', 'snapshot', 'unprotect'] as const;
 
-/** As a CloudEvent: takes rbd.snapshot.delete, replies rbd.snapshot.deleted (or rbd.error). */
-export const events = { accepts: 'rbd.snapshot.delete', replies: 'rbd.snapshot.deleted' };
+/** As a CloudEvent: takes io.ceph.rbd.snapshot.delete, replies io.ceph.rbd.snapshot.deleted (or io.ceph.rbd.error). */
+export const events = eventTypes('snapshot.delete', 'snapshot.deleted');
 
 /** Deletes of one snapshot in flight here: the first does the work, the others answer 404 after it. */
 const deletes = new SingleFlight<void>();

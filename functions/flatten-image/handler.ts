@@ -8,6 +8,7 @@ import type { CephClient, ImageSpec } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
 import { imageDetailResource, imagePath } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params } from '../../shared/runtime/params';
 import { logProgress } from '../../shared/runtime/progress';
 import { SingleFlight } from '../../shared/runtime/single-flight';
@@ -18,8 +19,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'name'] as const;
 
-/** As a CloudEvent: takes rbd.image.flatten, replies rbd.image.flattened (or rbd.error). */
-export const events = { accepts: 'rbd.image.flatten', replies: 'rbd.image.flattened' };
+/** As a CloudEvent: takes io.ceph.rbd.image.flatten, replies io.ceph.rbd.image.flattened (or io.ceph.rbd.error). */
+export const events = eventTypes('image.flatten', 'image.flattened');
 
 /** Flattens of one image in flight here share the work; the joiners find it flat, as a repeat would. */
 const flattens = new SingleFlight<boolean>();

@@ -6,6 +6,7 @@
  */
 import { imageDetailResource } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params } from '../../shared/runtime/params';
 
 export const methods = ['GET'] as const;
@@ -13,8 +14,8 @@ export const methods = ['GET'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'name', 'usage'] as const;
 
-/** As a CloudEvent: takes rbd.image.get, replies rbd.image.got (or rbd.error). */
-export const events = { accepts: 'rbd.image.get', replies: 'rbd.image.got' };
+/** As a CloudEvent: takes io.ceph.rbd.image.get, replies io.ceph.rbd.image.got (or io.ceph.rbd.error). */
+export const events = eventTypes('image.get', 'image.got');
 
 export default async function getImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);

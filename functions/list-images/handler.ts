@@ -7,6 +7,7 @@ import type { CephClient, ImageInfo, ImageRef } from '../../shared/ceph/client';
 import { CephError, invalidParameterError } from '../../shared/errors';
 import { imageResource } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 import { RawJson } from '../../shared/runtime/raw-json';
 
@@ -15,8 +16,8 @@ export const methods = ['GET'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'detail', 'limit', 'continue'] as const;
 
-/** As a CloudEvent: takes rbd.images.list, replies rbd.images.listed (or rbd.error). */
-export const events = { accepts: 'rbd.images.list', replies: 'rbd.images.listed' };
+/** As a CloudEvent: takes io.ceph.rbd.images.list, replies io.ceph.rbd.images.listed (or io.ceph.rbd.error). */
+export const events = eventTypes('images.list', 'images.listed');
 
 const LIMITS = { plain: { fallback: 1000, max: 10_000 }, detail: { fallback: 100, max: 1000 } };
 /** Images opened at once for detail=true. */

@@ -4,6 +4,7 @@
  */
 import type { CephClient, PoolInfo } from '../../shared/ceph/client';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params } from '../../shared/runtime/params';
 
 export const methods = ['GET'] as const;
@@ -11,8 +12,8 @@ export const methods = ['GET'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['all'] as const;
 
-/** As a CloudEvent: takes rbd.pools.list, replies rbd.pools.listed (or rbd.error). */
-export const events = { accepts: 'rbd.pools.list', replies: 'rbd.pools.listed' };
+/** As a CloudEvent: takes io.ceph.rbd.pools.list, replies io.ceph.rbd.pools.listed (or io.ceph.rbd.error). */
+export const events = eventTypes('pools.list', 'pools.listed');
 
 export default async function listPools(event: FunctionEvent, context: FunctionContext) {
   const all = new Params(event).bool('all');

@@ -4,6 +4,7 @@
  */
 import { trashItem } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 
 export const methods = ['GET'] as const;
@@ -11,8 +12,8 @@ export const methods = ['GET'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace'] as const;
 
-/** As a CloudEvent: takes rbd.trash.list, replies rbd.trash.listed (or rbd.error). */
-export const events = { accepts: 'rbd.trash.list', replies: 'rbd.trash.listed' };
+/** As a CloudEvent: takes io.ceph.rbd.trash.list, replies io.ceph.rbd.trash.listed (or io.ceph.rbd.error). */
+export const events = eventTypes('trash.list', 'trash.listed');
 
 export default async function listTrash(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);

@@ -8,6 +8,7 @@
 import type { TrashEntry } from '../../shared/ceph/client';
 import { CephError } from '../../shared/errors';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 import { logProgress } from '../../shared/runtime/progress';
 
@@ -16,8 +17,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'expiredOnly'] as const;
 
-/** As a CloudEvent: takes rbd.trash.purge, replies rbd.trash.purged (or rbd.error). */
-export const events = { accepts: 'rbd.trash.purge', replies: 'rbd.trash.purged' };
+/** As a CloudEvent: takes io.ceph.rbd.trash.purge, replies io.ceph.rbd.trash.purged (or io.ceph.rbd.error). */
+export const events = eventTypes('trash.purge', 'trash.purged');
 
 /** Trash sources a purge may remove; the others belong to librbd's own work in progress (as `rbd trash purge`). */
 const PURGEABLE = new Set<TrashEntry['source']>(['user', 'user_parent']);

@@ -8,6 +8,7 @@ import { CephError } from '../../shared/errors';
 import { imageDetailResource, imagePath } from '../../shared/resources';
 import { inUse } from '../../shared/runtime/conflicts';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params } from '../../shared/runtime/params';
 import { HttpError } from '../../shared/runtime/status';
 
@@ -16,8 +17,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'name', 'size', 'allowShrink'] as const;
 
-/** As a CloudEvent: takes rbd.image.resize, replies rbd.image.resized (or rbd.error). */
-export const events = { accepts: 'rbd.image.resize', replies: 'rbd.image.resized' };
+/** As a CloudEvent: takes io.ceph.rbd.image.resize, replies io.ceph.rbd.image.resized (or io.ceph.rbd.error). */
+export const events = eventTypes('image.resize', 'image.resized');
 
 export default async function resizeImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);

@@ -7,6 +7,7 @@
 import { CephError } from '../../shared/errors';
 import { imageDetailResource, imagePath } from '../../shared/resources';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { Params, checkPoolAllowed } from '../../shared/runtime/params';
 import { HttpError } from '../../shared/runtime/status';
 
@@ -15,8 +16,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'id', 'name'] as const;
 
-/** As a CloudEvent: takes rbd.image.restore, replies rbd.image.restored (or rbd.error). */
-export const events = { accepts: 'rbd.image.restore', replies: 'rbd.image.restored' };
+/** As a CloudEvent: takes io.ceph.rbd.image.restore, replies io.ceph.rbd.image.restored (or io.ceph.rbd.error). */
+export const events = eventTypes('image.restore', 'image.restored');
 
 export default async function restoreImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);

@@ -8,6 +8,7 @@ import { CephError } from '../../shared/errors';
 import { imageDetailResource, snapshotPath } from '../../shared/resources';
 import { inUse } from '../../shared/runtime/conflicts';
 import type { FunctionContext, FunctionEvent } from '../../shared/runtime/context';
+import { eventTypes } from '../../shared/runtime/event-types';
 import { snapshotNotFound } from '../../shared/runtime/lookup';
 import { Params } from '../../shared/runtime/params';
 import { logProgress } from '../../shared/runtime/progress';
@@ -17,8 +18,8 @@ export const methods = ['POST'] as const;
 /** The parameters it takes, in the query string or the body; any other is refused (400). */
 export const parameters = ['pool', 'namespace', 'name', 'snapshot'] as const;
 
-/** As a CloudEvent: takes rbd.image.rollback, replies rbd.image.rolledback (or rbd.error). */
-export const events = { accepts: 'rbd.image.rollback', replies: 'rbd.image.rolledback' };
+/** As a CloudEvent: takes io.ceph.rbd.image.rollback, replies io.ceph.rbd.image.rolledback (or io.ceph.rbd.error). */
+export const events = eventTypes('image.rollback', 'image.rolledback');
 
 export default async function rollbackImage(event: FunctionEvent, context: FunctionContext) {
   const params = new Params(event);

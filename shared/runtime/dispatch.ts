@@ -4,7 +4,9 @@
  * binary-mode CloudEvent.
  */
 import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
 import type { FunctionModule } from './context';
+import { bareType } from './event-types';
 import { answerEvent, isCloudEventRequest, readCloudEvent, toBinary } from './events';
 import type { FunctionEvent } from './handler-types';
 import type { Invoker } from './invoke';
@@ -64,13 +66,14 @@ async function dispatchCloudEvent(
 ): Promise<void> {
   const request = readCloudEvent(req.headers, req.body);
   res.locals.event = { id: request.id, type: request.type, source: request.source };
-  if (!mod.events || request.type !== mod.events.accepts) {
+  if (!mod.events || (request.type !== mod.events.accepts && request.type !== bareType(mod.events.accepts))) {
     const accepts = mod.events ? [mod.events.accepts] : [];
     throw new HttpError(400, 'BadRequest', `${name} does not handle events of type "${request.type}"; it accepts ${accepts.join(', ') || 'none'}.`, {
       type: request.type,
       accepts,
     });
   }
+  if (request.type !== mod.events.accepts) warnBareType(invoker.logger, request.type, mod.events.accepts);
   const data = request.data ?? {};
   const event: FunctionEvent = { body: data, headers: req.headers, method: 'POST', query: {}, path: adapter.path?.(req) ?? '/' };
   const result = await invoker.invoke(name, mod, event, callId);
@@ -78,7 +81,7 @@ async function dispatchCloudEvent(
   if (res.headersSent) return;
   const reply = result.announced ?? answerEvent(name, mod.events, result.status, result.body, data);
   const { headers, body } = toBinary(reply);
-  // A definite failure is an answer: 200 with rbd.error, which Knative turns
+  // A definite failure is an answer: 200 with the error type, which Knative turns
   // into a reply event. One worth retrying keeps its status, so that the
   // broker redelivers the request under its delivery policy.
   const status = result.status < 400 ? result.status : isTransient(result.status) ? result.status : 200;
@@ -86,6 +89,19 @@ async function dispatchCloudEvent(
   // the content type, which in binary mode is the event's datacontenttype.
   for (const [header, value] of Object.entries(headers)) res.setHeader(header, value);
   res.status(status).send(Buffer.from(body));
+}
+
+/** The bare types this process has warned about: one warning each is enough to find the sender. */
+const warnedBareTypes = new Set<string>();
+
+/** A request of a type from before the prefix: answered as usual, with a warning naming the type to send. */
+function warnBareType(logger: Logger, bare: string, prefixed: string): void {
+  if (warnedBareTypes.has(bare)) return;
+  warnedBareTypes.add(bare);
+  logger.warn(
+    { eventType: bare, use: prefixed },
+    `CloudEvent type "${bare}" is deprecated and will be refused from the next release; send "${prefixed}" (and filter on it).`,
+  );
 }
 
 /** Statuses a sender should retry: the same request may succeed later. */

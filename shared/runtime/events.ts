@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloudEvent, CloudEventV1 } from 'cloudevents';
+import { ERROR_EVENT_TYPE } from './event-types';
 import type { FunctionEvents } from './handler-types';
 import { isPlainObject } from './plain-object';
 import { plainValue } from './raw-json';
@@ -20,8 +21,6 @@ function sdk(): typeof import('cloudevents') {
   return loaded;
 }
 
-/** The reply type of every failure; its data is the Status. */
-export const ERROR_EVENT_TYPE = 'rbd.error';
 const STRUCTURED = 'application/cloudevents+json';
 const BATCH = 'application/cloudevents-batch+json';
 const REQUIRED = ['specversion', 'id', 'source', 'type'];
@@ -102,7 +101,7 @@ export function subjectOf(...candidates: unknown[]): string | undefined {
   return undefined;
 }
 
-/** The event for a function's answer: its reply type and data, or rbd.error with the Status. */
+/** The event for a function's answer: its reply type and data, or ERROR_EVENT_TYPE with the Status. */
 export function answerEvent(functionName: string, events: FunctionEvents, status: number, answer: unknown, request?: unknown): CloudEvent<unknown> {
   const body = plainValue(answer);
   return new (sdk().CloudEvent)<unknown>({

@@ -18,8 +18,8 @@ export interface FunctionEvent {
 
 /** What a function declares about events: functions/<name>/handler.ts `events`. */
 export interface FunctionEvents {
-  /** The request type it takes, e.g. "rbd.image.create". */
+  /** The request type it takes, e.g. "io.ceph.rbd.image.create" (see event-types.ts). */
   accepts: string;
-  /** The type of its reply and of the change it announces, e.g. "rbd.image.created". */
+  /** The type of its reply and of the change it announces, e.g. "io.ceph.rbd.image.created". */
   replies: string;
 }

@@ -39,6 +39,10 @@ export interface InvokerOptions {
 export class Invoker {
   constructor(private readonly options: InvokerOptions) {}
 
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
   async invoke(name: string, mod: FunctionModule, event: FunctionEvent, callId: string): Promise<InvokeResult> {
     const { settings, connection, logger } = this.options;
     const started = process.hrtime.bigint();

@@ -84,11 +84,13 @@ describe('async calls', () => {
     expect(images().length).toBe(before);
   });
 
-  test('bad input at submission: unknown function 404, wrong method 405, non-JSON body 415', async () => {
+  test('bad input at submission: unknown function 404, wrong method 405, text not a JSON object 400, another content type 415', async () => {
     expect((await submit(gw.url, 'nope', {})).status).toBe(404);
     expect((await call(`${gw.url}/async-function/list-pools`, { method: 'GET' })).status).toBe(405);
-    const raw = await call(`${gw.url}/async-function/create-image`, { method: 'POST', raw: 'x', headers: { 'content-type': 'text/plain' } });
-    expect(raw.status).toBe(415);
+    const text = await call(`${gw.url}/async-function/create-image`, { method: 'POST', raw: 'x', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(400);
+    const xml = await call(`${gw.url}/async-function/create-image`, { method: 'POST', raw: '<x/>', headers: { 'content-type': 'application/xml' } });
+    expect(xml.status).toBe(415);
   });
 
   test('without a callback, the result is logged with the call id', async () => {

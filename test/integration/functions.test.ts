@@ -355,7 +355,9 @@ describe('requests the runtime refuses', () => {
     const broken = await call(fn('create-image'), { raw: '{"pool": "rbd",', headers: { 'content-type': 'application/json' }, method: 'POST' });
     expectStatus(broken.body, 400, 'BadRequest');
     const text = await call(fn('create-image'), { raw: 'pool=rbd', headers: { 'content-type': 'text/plain' }, method: 'POST' });
-    expectStatus(text.body, 415, 'UnsupportedMediaType');
+    expectStatus(text.body, 400, 'BadRequest');
+    const xml = await call(fn('create-image'), { raw: '<pool>rbd</pool>', headers: { 'content-type': 'application/xml' }, method: 'POST' });
+    expectStatus(xml.body, 415, 'UnsupportedMediaType');
     const array = await call(fn('create-image'), { body: [1, 2] });
     expectStatus(array.body, 400, 'BadRequest');
   });

@@ -605,7 +605,7 @@ describe('long operations, called asynchronously', () => {
     }
   });
 
-  test('flatten as a CloudEvent: rbd.image.flatten in, rbd.image.flattened back', async () => {
+  test('flatten as a CloudEvent: io.ceph.rbd.image.flatten in, io.ceph.rbd.image.flattened back', async () => {
     requireClients('mimic');
     const base = imageWithData(uniqueName('cebase'), '16M', 4);
     const clone = uniqueName('ceclone');
@@ -614,11 +614,11 @@ describe('long operations, called asynchronously', () => {
       rbd('clone', `rbd/${base}@gold`, `rbd/${clone}`);
       const res = await fetch(`${debugGw.url}/function/flatten-image`, {
         method: 'POST',
-        headers: { 'ce-specversion': '1.0', 'ce-id': 'flatten-1', 'ce-source': '/tests', 'ce-type': 'rbd.image.flatten', 'content-type': 'application/json' },
+        headers: { 'ce-specversion': '1.0', 'ce-id': 'flatten-1', 'ce-source': '/tests', 'ce-type': 'io.ceph.rbd.image.flatten', 'content-type': 'application/json' },
         body: JSON.stringify({ pool: 'rbd', name: clone }),
       });
       expect(res.status).toBe(200);
-      expect(res.headers.get('ce-type')).toBe('rbd.image.flattened');
+      expect(res.headers.get('ce-type')).toBe('io.ceph.rbd.image.flattened');
       expect(res.headers.get('ce-subject')).toBe(`rbd/${clone}`);
       expect(await res.json()).toMatchObject({ kind: 'Image', name: clone, parent: null });
       expect(parentOf(`rbd/${clone}`)).toBeUndefined();
@@ -629,24 +629,24 @@ describe('long operations, called asynchronously', () => {
 });
 
 describe('snapshots as CloudEvents', () => {
-  test('rbd.snapshot.create in, rbd.snapshot.created back with the snapshot as subject; rbd.error for a missing image', async () => {
+  test('io.ceph.rbd.snapshot.create in, io.ceph.rbd.snapshot.created back with the snapshot as subject; io.ceph.rbd.error for a missing image', async () => {
     const name = uniqueName('cesn');
     rbd('create', '--size', '1M', `rbd/${name}`);
     const send = (image: string, id: string) =>
       fetch(fn('create-snapshot'), {
         method: 'POST',
-        headers: { 'ce-specversion': '1.0', 'ce-id': id, 'ce-source': '/tests', 'ce-type': 'rbd.snapshot.create', 'content-type': 'application/json' },
+        headers: { 'ce-specversion': '1.0', 'ce-id': id, 'ce-source': '/tests', 'ce-type': 'io.ceph.rbd.snapshot.create', 'content-type': 'application/json' },
         body: JSON.stringify({ pool: 'rbd', image, snapshot: 'ev' }),
       });
     try {
       const res = await send(name, 'snap-1');
       expect(res.status).toBe(201);
-      expect(res.headers.get('ce-type')).toBe('rbd.snapshot.created');
+      expect(res.headers.get('ce-type')).toBe('io.ceph.rbd.snapshot.created');
       expect(res.headers.get('ce-subject')).toBe(`rbd/${name}@ev`);
       expect(snaps(`rbd/${name}`).map((s) => s.name)).toEqual(['ev']);
       const missing = await send('nope-nope', 'snap-2');
       expect(missing.status).toBe(200);
-      expect(missing.headers.get('ce-type')).toBe('rbd.error');
+      expect(missing.headers.get('ce-type')).toBe('io.ceph.rbd.error');
       expect(missing.headers.get('ce-subject')).toBe('rbd/nope-nope');
       expectStatus(await missing.json(), 404, 'NotFound');
     } finally {

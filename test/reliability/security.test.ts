@@ -133,15 +133,15 @@ test('the pool allowlist holds against encoded names, namespaces, query/body tri
       ['/api/v1/pools/rbd/images', { body: { name: 'x', size: '1Mi', dataPool: secret } }],
       [`/api/v1/pools/${secret}/images/kept`, { method: 'DELETE' }],
       [`/api/v1/pools/${encoded}/images/kept`, { method: 'DELETE' }],
-      ['/function/list-images', { headers: { 'ce-specversion': '1.0', 'ce-id': 'a1', 'ce-source': '/t', 'ce-type': 'rbd.images.list', 'content-type': 'application/json' }, raw: JSON.stringify({ pool: secret }) }],
-      ['/function/delete-image', { headers: { 'ce-specversion': '1.0', 'ce-id': 'a2', 'ce-source': '/t', 'ce-type': 'rbd.image.delete', 'content-type': 'application/json' }, raw: JSON.stringify({ pool: secret, name: 'kept' }) }],
+      ['/function/list-images', { headers: { 'ce-specversion': '1.0', 'ce-id': 'a1', 'ce-source': '/t', 'ce-type': 'io.ceph.rbd.images.list', 'content-type': 'application/json' }, raw: JSON.stringify({ pool: secret }) }],
+      ['/function/delete-image', { headers: { 'ce-specversion': '1.0', 'ce-id': 'a2', 'ce-source': '/t', 'ce-type': 'io.ceph.rbd.image.delete', 'content-type': 'application/json' }, raw: JSON.stringify({ pool: secret, name: 'kept' }) }],
     ];
     for (const [path, init] of attempts) {
       const res = await call(`${gw.url}${path}`, init);
       const where = `${path} ${JSON.stringify(init)} → ${res.status} ${JSON.stringify(res.body)}`;
       if (res.headers.get('ce-type')) {
-        // An event's definite failure is a 200 carrying an rbd.error reply.
-        expect({ where, type: res.headers.get('ce-type'), code: res.body.code }).toEqual({ where, type: 'rbd.error', code: 403 });
+        // An event's definite failure is a 200 carrying an io.ceph.rbd.error reply.
+        expect({ where, type: res.headers.get('ce-type'), code: res.body.code }).toEqual({ where, type: 'io.ceph.rbd.error', code: 403 });
       } else {
         expect({ where, ok: res.status >= 400 && res.status < 500 }).toEqual({ where, ok: true });
         expect(res.body).not.toHaveProperty('items');

@@ -26,7 +26,7 @@ import { TopologySpreadConstraint, type ITopologySpreadConstraint } from 'kubern
 import { Volume } from 'kubernetes-models/v1/Volume';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_CEPH_DIR, DEFAULT_SECRETS_DIR } from '../../shared/config';
-import { ERROR_EVENT_TYPE } from '../../shared/runtime/events';
+import { ERROR_EVENT_TYPE, EVENT_TYPE_PREFIX } from '../../shared/runtime/event-types';
 import { functionNames, loadFunctions } from '../../shared/runtime/functions';
 import { parseDuration } from '../../shared/runtime/settings';
 
@@ -334,7 +334,7 @@ describe('YAML files', () => {
     expect(() => validate(withDelivery({ backoffPolicy: 'Exponential' }), 'triggers')).toThrow(/linear or exponential/);
     expect(() => validate(withDelivery({ timeout: '45s' }), 'triggers')).toThrow(/timeout must be an ISO 8601 duration/);
     expect(() => validate(withDelivery({ backoffDelay: 'PT' }), 'triggers')).toThrow(/backoffDelay must be an ISO 8601 duration/);
-    expect(() => validate({ ...trigger, spec: { ...trigger.spec, filter: { type: 'rbd.image.create' } } }, 'triggers')).toThrow(
+    expect(() => validate({ ...trigger, spec: { ...trigger.spec, filter: { type: 'io.ceph.rbd.image.create' } } }, 'triggers')).toThrow(
       /spec.filter.type is not a field/,
     );
     const both = structuredClone(binding);
@@ -469,9 +469,29 @@ describe('Knative Eventing (deploy/knative/eventing)', () => {
   test('every function declares a request type of its own and a reply type', () => {
     expect([...functionEvents().keys()].sort()).toEqual(functionNames());
     const types = [...functionEvents().values()].flatMap((e) => [e.accepts, e.replies]);
-    for (const type of types) expect(type).toMatch(/^rbd\.[a-z]+\.[a-z]+$/);
+    // One reverse-DNS prefix for all, as CloudEvents recommends for a type.
+    expect(EVENT_TYPE_PREFIX).toBe('io.ceph.rbd.');
+    for (const type of [...types, ERROR_EVENT_TYPE]) expect(type).toMatch(/^io\.ceph\.rbd\.[a-z]+(\.[a-z]+)?$/);
     expect(new Set(types).size).toBe(types.length);
     expect(types).not.toContain(ERROR_EVENT_TYPE);
+  });
+
+  test('every event type the manifests, comments included, and the docs name is one a function declares; none is bare', () => {
+    const declared = new Set([...[...functionEvents().values()].flatMap((e) => [e.accepts, e.replies]), ERROR_EVENT_TYPE]);
+    const files = [path.join(ROOT, 'stack.yml'), ...yamlFiles(DEPLOY), ...fs.readdirSync(path.join(ROOT, 'docs')).map((f) => path.join(ROOT, 'docs', f)), path.join(ROOT, 'README.md')];
+    const prefixed = new RegExp(`${EVENT_TYPE_PREFIX.replace(/\./g, '\\.')}[a-z.]*[a-z]`, 'g');
+    const bare = /(?<![\w.])rbd\.(?:pools|images|image|snapshots|snapshot|trash|error)\b/g;
+    let named = 0;
+    for (const file of files.filter((f) => /\.(ya?ml|md)$/.test(f))) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const [type] of text.matchAll(prefixed)) {
+        named++;
+        expect({ file: rel(file), type, declared: declared.has(type) }).toEqual({ file: rel(file), type, declared: true });
+      }
+      // docs/events.md names the bare types where it says they are deprecated.
+      if (!file.endsWith(path.join('docs', 'events.md'))) expect({ file: rel(file), bare: text.match(bare) }).toEqual({ file: rel(file), bare: null });
+    }
+    expect(named).toBeGreaterThan(100);
   });
 
   test('one Broker, rbd-functions, of the cluster default class', () => {
