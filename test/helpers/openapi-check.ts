@@ -32,8 +32,8 @@ export class ResponseChecker {
     const operations = this.document.paths?.[path] as Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }> | undefined;
     if (!operations) throw new Error(`The OpenAPI document has no path ${path}`);
     let operation = method.toLowerCase();
-    // A method the function does not take has no operation: its 405 is any operation's.
-    if (!operations[operation] && status === 405) operation = Object.keys(operations).find((key) => operations[key]?.responses?.['405'])!;
+    // A method the function does not take has no operation: its refusal (405, or 401 before that) is one any operation declares.
+    if (!operations[operation] && status >= 400) operation = Object.keys(operations).find((key) => operations[key]?.responses?.[String(status)]) ?? operation;
     const response = operations[operation]?.responses?.[String(status)];
     if (!response) throw new Error(`The OpenAPI document declares no ${status} for ${method} ${path}, which answered ${JSON.stringify(body)}`);
     if (!response.content) {
