@@ -1,41 +1,15 @@
-/** The JSON shapes the functions answer with. */
-import type { ImageDescription, ImageInfo, ImageSpec, ParentRef, SnapshotInfo, TrashEntry } from './ceph/client';
+/** The JSON shapes the functions answer with, built; their schemas are in api/schemas.ts. */
+import type { z } from 'zod';
+import type { imageDetailSchema, imageSchema, snapshotItemSchema, snapshotSchema, trashItemSchema } from './api/schemas';
+import type { ImageDescription, ImageInfo, ImageSpec, SnapshotInfo, TrashEntry } from './ceph/client';
 
-export interface ImageResource {
-  kind: 'Image';
-  apiVersion: 'v1';
-  pool: string;
-  namespace: string;
-  name: string;
-  id: string;
-  size: number;
-  objectSize: number;
-  features: string[];
-  createdAt: string;
-}
-
-/** An image with what changes after creation: list-images' detail items, get-image and the lifecycle functions. */
-export interface ImageDetailResource extends ImageResource {
-  snapshots: number;
-  watchers: string[];
-  parent: ParentRef | null;
-  dataPool: string | null;
-  stripeUnit: number;
-  stripeCount: number;
-}
-
-export interface SnapshotResource {
-  kind: 'Snapshot';
-  apiVersion: 'v1';
-  pool: string;
-  namespace: string;
-  image: string;
-  name: string;
-  id: number;
-  size: number;
-  createdAt: string;
-  protected: boolean;
-}
+// Types only: the schemas themselves load with the OpenAPI document, not with the runtime.
+export type ImageResource = z.infer<typeof imageSchema>;
+/** An image with what changes after creation: get-image and the lifecycle functions. */
+export type ImageDetailResource = z.infer<typeof imageDetailSchema>;
+export type SnapshotResource = z.infer<typeof snapshotSchema>;
+export type SnapshotItem = z.infer<typeof snapshotItemSchema>;
+export type TrashItem = z.infer<typeof trashItemSchema>;
 
 /** From createImageDescribed's answer or statImage's: both carry every field used here. */
 export function imageResource(info: ImageDescription): ImageResource {
@@ -81,7 +55,7 @@ export function snapshotResource(spec: Required<ImageSpec>, snapshot: SnapshotIn
 }
 
 /** A list-snapshots item: the snapshot without its image, plus how many clones it has. */
-export function snapshotItem(snapshot: SnapshotInfo) {
+export function snapshotItem(snapshot: SnapshotInfo): SnapshotItem {
   return {
     name: snapshot.name,
     id: snapshot.id,
@@ -92,7 +66,7 @@ export function snapshotItem(snapshot: SnapshotInfo) {
   };
 }
 
-export function trashItem(entry: TrashEntry) {
+export function trashItem(entry: TrashEntry): TrashItem {
   return {
     id: entry.id,
     name: entry.name,

@@ -1,10 +1,12 @@
 /**
  * The local gateway: every function in one process behind the OpenFaaS
  * gateway's routes (/function/<name>[/<path>] and /async-function/<name>),
- * plus /healthz and a facade in the style of the seed service (/api/v1/pools/...).
+ * plus /healthz, the OpenAPI document at /openapi.json and a facade in the
+ * style of the seed service (/api/v1/pools/...).
  */
 import type express from 'express';
 import type { FunctionModule } from '../runtime/context';
+import { openApiEndpoint } from '../runtime/contract';
 import { methodNotAllowed } from '../runtime/responses';
 import type { Runtime } from '../runtime/server';
 import { HttpError } from '../runtime/status';
@@ -14,6 +16,8 @@ export function mountGateway(app: express.Express, runtime: Runtime, functions: 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ceph: runtime.options.connection.ready ? 'connected' : 'not connected', functions: [...functions.keys()] });
   });
+
+  app.use(openApiEndpoint('/openapi.json', functions, 'gateway'));
 
   for (const [name, mod] of functions) {
     app.all(`/function/${name}`, ...runtime.functionRoute(name, mod));

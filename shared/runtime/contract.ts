@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import type { RequestHandler, Response } from 'express';
+import type { DocumentedModule, Mount } from '../api/openapi';
 import type { Admission } from './admission';
 import type { CephConnection } from './connection';
 import type { Metrics } from './metrics';
@@ -14,6 +15,7 @@ import { failure } from './status';
 export const HEALTH_PATHS = ['/_/health', '/health/liveness'];
 export const READY_PATHS = ['/_/ready', '/health/readiness'];
 export const METRICS_PATH = '/metrics';
+export const OPENAPI_PATH = '/_/openapi.json';
 
 export interface ContractState {
   admission: Admission;
@@ -35,6 +37,21 @@ export function contractEndpoints(state: ContractState): RequestHandler {
     if (!answer) return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(methodNotAllowedError(req, ['GET']));
     Promise.resolve(answer(res)).catch(next);
+  };
+}
+
+/**
+ * GET `path`: the OpenAPI document of `functions` as served at `mount`. Built
+ * on its first request, and its generator loaded then: neither costs a cold
+ * start or idle memory until someone asks.
+ */
+export function openApiEndpoint(path: string, functions: ReadonlyMap<string, DocumentedModule>, mount: Mount): RequestHandler {
+  let document: string | undefined;
+  return (req, res, next) => {
+    if (req.path.toLowerCase().replace(/(.)\/$/, '$1') !== path) return next();
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next(methodNotAllowedError(req, ['GET']));
+    document ??= JSON.stringify((require('../api/openapi') as typeof import('../api/openapi')).openApiDocument(functions, mount));
+    res.type('json').send(document);
   };
 }
 

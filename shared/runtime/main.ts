@@ -1,13 +1,15 @@
 /**
  * One function, standalone, exactly as in its container:
  *   npm run function -- <name>      (or RBD_FUNCTION=<name>)
- * It serves its handler at / and at every other path but the runtime's own,
- * since gateways forward /function/<name>/<rest> as /<rest>.
+ * It serves its handler at / and at every other path but the runtime's own
+ * (and its OpenAPI document at /_/openapi.json), since gateways forward
+ * /function/<name>/<rest> as /<rest>.
  */
 // Blocking Ceph calls each hold a libuv worker; 4 (the default) is too few.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { boot } from './boot';
+import { OPENAPI_PATH, openApiEndpoint } from './contract';
 import { loadFunction } from './functions';
 
 const name = process.argv[2] ?? process.env.RBD_FUNCTION;
@@ -20,6 +22,7 @@ const mod = loadFunction(name);
 boot({
   name,
   mount: (app, runtime) => {
+    app.use(openApiEndpoint(OPENAPI_PATH, new Map([[name, mod]]), 'function'));
     app.all('/{*rest}', ...runtime.functionRoute(name, mod, { path: (req) => req.path }));
   },
 }).catch((err: unknown) => {

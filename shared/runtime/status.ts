@@ -3,18 +3,13 @@
  * errors take their status and reason from the catalogue (shared/errors.ts).
  * Every error answer goes through here.
  */
+import type { z } from 'zod';
+import type { statusSchema } from '../api/schemas';
 import { CephError, catalogued, isCodedError, type CodedError, type Reason } from '../errors';
 import { scrub, scrubValue } from './secrets';
 
-export interface Status {
-  kind: 'Status';
-  apiVersion: 'v1';
-  status: 'Failure' | 'Success';
-  code: number;
-  reason: string;
-  message?: string;
-  details?: Record<string, unknown>;
-}
+/** Its schema (api/schemas.ts) is what the OpenAPI document shows. */
+export type Status = z.infer<typeof statusSchema>;
 
 /** An error that already knows its HTTP answer. */
 export class HttpError extends Error {

@@ -9,6 +9,7 @@ import { boot, type Booted } from '../../shared/runtime/boot';
 import { loadFunctions } from '../../shared/runtime/functions';
 import { loadRuntimeSettings } from '../../shared/runtime/settings';
 import { sandboxConfig } from './ceph';
+import { checkAnswer } from './openapi-check';
 
 export interface TestGateway extends Booted {
   url: string;
@@ -51,7 +52,7 @@ export interface Answer<T = any> {
   body: T;
 }
 
-/** fetch, with a JSON body if one is given and the JSON answer parsed. */
+/** fetch, with a JSON body if one is given and the JSON answer parsed, checked against the OpenAPI document. */
 export async function call<T = any>(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Answer<T>> {
   const headers: Record<string, string> = { ...init.headers };
   let body: string | undefined = init.raw;
@@ -59,9 +60,13 @@ export async function call<T = any>(url: string, init: { method?: string; body?:
     body = JSON.stringify(init.body);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const method = init.method ?? (body === undefined ? 'GET' : 'POST');
+  const res = await fetch(url, { method, headers, body });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  const answer = { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  // Every function's answer must be one the OpenAPI document declares.
+  await checkAnswer(url, method, answer);
+  return answer;
 }
 
 /** A failure's Status body, with its code and reason. */
