@@ -49,7 +49,8 @@ export async function boot(options: BootOptions): Promise<Booted> {
     checkIntervalMs: settings.checkIntervalMs,
     onReadyChange: (ready) => {
       metrics.cephReady.set(ready ? 1 : 0);
-      if (ready) runtime?.writeLockFile();
+      // No lock file while refusing to serve: the exec probe must fail too.
+      if (ready && !settings.authMissing) runtime?.writeLockFile();
     },
     onMonitorsChange: (reachable) => metrics.cephMonitorsReachable.set(reachable ? 1 : 0),
   });
@@ -65,6 +66,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
   const server = await runtime.listen(app, settings.port, options.host);
   const port = (server.address() as { port: number }).port;
   logger.info({ port, execTimeoutMs: settings.execTimeoutMs, maxInflight: settings.maxInflight }, 'listening');
+  if (settings.authMissing) logger.error({ reason: settings.authMissing }, 'refusing to serve: not ready until restarted with a token');
 
   if (options.handleSignals !== false) {
     const stop = (signal: string) => {

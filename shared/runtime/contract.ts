@@ -21,6 +21,8 @@ export interface ContractState {
   admission: Admission;
   connection: CephConnection;
   metrics: Metrics;
+  /** Why the process serves nothing (a token expected and missing): readiness says so. */
+  notServing?: string;
 }
 
 /** Answers the contract's paths (GET and HEAD only) and passes every other request on. */
@@ -64,8 +66,9 @@ function answerHealth({ admission }: ContractState, res: Response): void {
   res.json({ status: 'ok' });
 }
 
-function answerReady({ admission, connection }: ContractState, res: Response): void {
+function answerReady({ admission, connection, notServing }: ContractState, res: Response): void {
   if (admission.draining) return sendStatus(res, failure(503, 'ServiceUnavailable', 'Draining: the process is shutting down.'));
+  if (notServing) return sendStatus(res, failure(503, 'ServiceUnavailable', notServing));
   if (!connection.ready) {
     return sendStatus(res, failure(503, 'ServiceUnavailable', 'Not connected to Ceph; see the log for the diagnosis.'));
   }

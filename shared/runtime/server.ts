@@ -45,7 +45,7 @@ export class Runtime {
   constructor(readonly options: RuntimeOptions) {
     const { settings, connection, metrics, logger } = options;
     this.readBody = bodyReader(settings.maxBodyBytes);
-    this.token = new BearerToken(settings.apiToken);
+    this.token = new BearerToken(settings.apiToken, settings.authMissing);
     this.admission = new Admission(settings.maxInflight, metrics);
     this.deliveries = new Deliveries(settings.async, logger);
     this.invoker = new Invoker({ settings, connection, logger, deliveries: this.deliveries });
@@ -53,12 +53,12 @@ export class Runtime {
 
   /** An app with the runtime's own routes; the caller adds function routes. */
   createApp(): express.Express {
-    const { connection, metrics, logger } = this.options;
+    const { settings, connection, metrics, logger } = this.options;
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
     app.use(requestLog(metrics, logger));
-    app.use(contractEndpoints({ admission: this.admission, connection, metrics }));
+    app.use(contractEndpoints({ admission: this.admission, connection, metrics, notServing: settings.authMissing }));
     return app;
   }
 

@@ -20,6 +20,12 @@ export interface RuntimeSettings {
   maxImageSize: number;
   /** `RBD_API_TOKEN` or the secret `rbd-api-token`. Not enumerable: never logged. */
   apiToken?: string;
+  /**
+   * Why nothing may be served: `RBD_AUTH=token` and no token arrived (a
+   * missing or misnamed Secret). The process then stays not ready and
+   * answers every call 503 with this, rather than serve unauthenticated.
+   */
+  authMissing?: string;
   /** `RBD_POOLS=a,b`: the only pools any function may touch. Default: all. */
   allowedPools?: ReadonlySet<string>;
   /** `$TMPDIR/.lock`, written once ready. */
@@ -103,6 +109,20 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): Runti
   };
   const token = env.RBD_API_TOKEN || readSecret('rbd-api-token');
   if (token) Object.defineProperty(settings, 'apiToken', { value: token, enumerable: false });
+  // A deployment that expects a token must not start open when it is lost on
+  // the way; serving without authentication is said explicitly (RBD_AUTH=none).
+  const auth = env.RBD_AUTH || undefined;
+  if (auth !== undefined && auth !== 'token' && auth !== 'none') {
+    throw invalidParameterError('RBD_AUTH', '"token" (calls need the bearer token) or "none" (no authentication)', auth);
+  }
+  if (auth === 'none' && token) {
+    throw invalidParameterError('RBD_AUTH', '"token" when a token is set (RBD_API_TOKEN or the secret rbd-api-token), or no token with "none"', auth);
+  }
+  if (auth === 'token' && !token) {
+    settings.authMissing =
+      'RBD_AUTH=token but no bearer token arrived: RBD_API_TOKEN is unset or empty and there is no secret rbd-api-token. ' +
+      'Create the Secret the deployment names (see docs/deploy.md), or set RBD_AUTH=none to serve without authentication.';
+  }
   return settings;
 }
 

@@ -3,6 +3,7 @@
  * allowlist, exec_timeout, max_inflight, and a cluster unreachable from the
  * start; its request log. Plus handlers called directly, without HTTP.
  */
+import fs from 'node:fs';
 import pino from 'pino';
 import listPools from '../../functions/list-pools/handler';
 import createImage from '../../functions/create-image/handler';
@@ -32,6 +33,25 @@ describe('token auth', () => {
       for (const path of ['/_/health', '/_/ready', '/metrics', '/healthz']) {
         expect((await fetch(`${gw.url}${path}`)).status).toBe(200);
       }
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('RBD_AUTH=token with no token (a lost Secret)', () => {
+  test('serves nothing: every call and readiness answer 503 with the reason, health stays 200, no lock file', async () => {
+    const gw = await startGateway({ RBD_AUTH: 'token', RBD_API_TOKEN: '' });
+    try {
+      for (const url of [`${gw.url}/function/list-pools`, `${gw.url}/_/ready`]) {
+        const res = await call(url);
+        expect(res.status).toBe(503);
+        expect(res.body.message).toMatch(/RBD_AUTH=token but no bearer token arrived/);
+      }
+      expect((await call(`${gw.url}/function/list-pools`, { headers: { Authorization: 'Bearer anything' } })).status).toBe(503);
+      expect((await call(`${gw.url}/_/health`)).status).toBe(200);
+      expect(fs.existsSync(gw.runtime.options.settings.lockFile)).toBe(false);
+      expect(gw.logs.some((line) => line.msg === 'refusing to serve: not ready until restarted with a token')).toBe(true);
     } finally {
       await gw.close();
     }

@@ -73,6 +73,17 @@ describe('settings', () => {
     expect(loadRuntimeSettings({}).maxImageSize).toBe(64 * 2 ** 40);
     expect(() => loadRuntimeSettings({ RBD_MAX_IMAGE_SIZE: 'lots' })).toThrow(/RBD_MAX_IMAGE_SIZE/);
   });
+
+  test('RBD_AUTH: token without a token refuses to serve, none is open and only with no token', () => {
+    const missing = loadRuntimeSettings({ RBD_AUTH: 'token', RBD_API_TOKEN: '' }).authMissing;
+    expect(missing).toMatch(/RBD_AUTH=token but no bearer token arrived/);
+    expect(missing).toMatch(/RBD_AUTH=none/);
+    expect(loadRuntimeSettings({ RBD_AUTH: 'token', RBD_API_TOKEN: 'tok' }).authMissing).toBeUndefined();
+    const open = loadRuntimeSettings({ RBD_AUTH: 'none' });
+    expect([open.authMissing, open.apiToken]).toEqual([undefined, undefined]);
+    expect(() => loadRuntimeSettings({ RBD_AUTH: 'none', RBD_API_TOKEN: 'tok' })).toThrow(/RBD_AUTH/);
+    expect(() => loadRuntimeSettings({ RBD_AUTH: 'bearer' })).toThrow(/"token".*or "none"/);
+  });
 });
 
 describe('status mapping', () => {

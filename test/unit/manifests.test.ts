@@ -452,6 +452,13 @@ describe('kustomizations', () => {
     const account = render('deploy/kubernetes').find((o) => o.kind === 'ServiceAccount')!;
     expect(account.automountServiceAccountToken).toBe(false);
   });
+
+  test('plain Kubernetes fails closed on its token: the secretKeyRef is required and RBD_AUTH=token', () => {
+    const [gateway] = containers('deploy/kubernetes');
+    const token = gateway!.env.find((e: Obj) => e.name === 'RBD_API_TOKEN');
+    expect(token.valueFrom.secretKeyRef).toEqual({ name: 'rbd-api-token', key: 'rbd-api-token' });
+    expect(gateway!.env).toContainEqual({ name: 'RBD_AUTH', value: 'token' });
+  });
 });
 
 describe('Knative Eventing (deploy/knative/eventing)', () => {
@@ -645,6 +652,9 @@ describe('stack.yml', () => {
     expect(fn.annotations['com.openfaas.profile']).toBe(profile.metadata.name);
     expect(fn.labels['com.openfaas.scale.min']).toBe('1');
     expect(fn.environment.exec_timeout).toMatch(/^\d+s$/);
+    // Fail closed: with the rbd-api-token secret listed, a missing token file means not ready, never open.
+    expect(fn.secrets).toContain('rbd-api-token');
+    expect(fn.environment.RBD_AUTH).toBe('token');
   });
 
   test.each(stackFunctions)('%s takes connector messages on the topic named after the CloudEvents type it accepts', (name, fn) => {
