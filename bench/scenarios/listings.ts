@@ -13,7 +13,7 @@ export const sizes = (quick: boolean) =>
  * of 1-3 s, so it gets its best case, 10.
  */
 export const DASHBOARD_CONNECTIONS = 10;
-/** A detail page is 100 image opens (~3 ms of client CPU each): 8 at once already saturate 2 CPUs. */
+/** A detail page is 100 image opens, each with client CPU of its own: 8 at once already saturate 2 CPUs. */
 const DETAIL_CONCURRENCY = 8;
 export const LATENCY_ONLY = { skipped: 'latency only' };
 
