@@ -6,7 +6,7 @@
  */
 import type express from 'express';
 import type { FunctionModule } from '../runtime/context';
-import { openApiEndpoint } from '../runtime/contract';
+import { openApiAnswer } from '../runtime/contract';
 import { methodNotAllowed } from '../runtime/responses';
 import type { Runtime } from '../runtime/server';
 import { HttpError } from '../runtime/status';
@@ -17,7 +17,7 @@ export function mountGateway(app: express.Express, runtime: Runtime, functions: 
     res.json({ status: 'ok', ceph: runtime.options.connection.ready ? 'connected' : 'not connected', functions: [...functions.keys()] });
   });
 
-  app.use(openApiEndpoint('/openapi.json', functions, 'gateway'));
+  runtime.serveContract('/openapi.json', openApiAnswer(functions, 'gateway'));
 
   for (const [name, mod] of functions) {
     app.all(`/function/${name}`, ...runtime.functionRoute(name, mod));

@@ -25,17 +25,24 @@ export interface ContractState {
   notServing?: string;
 }
 
-/** Answers the contract's paths (GET and HEAD only) and passes every other request on. */
-export function contractEndpoints(state: ContractState): RequestHandler {
+/** A contract path's answer. */
+export type ContractAnswer = (res: Response) => unknown;
+
+/**
+ * Answers the contract's paths, and the `extra` ones a mount adds (the
+ * OpenAPI document), GET and HEAD only; passes every other request on.
+ */
+export function contractEndpoints(state: ContractState, extra: ReadonlyMap<string, ContractAnswer>): RequestHandler {
   // One lookup rather than a router layer per path: every request passes here.
-  const own = new Map<string, (res: Response) => unknown>([
+  const own = new Map<string, ContractAnswer>([
     ...HEALTH_PATHS.map((p) => [p, (res: Response) => answerHealth(state, res)] as const),
     ...READY_PATHS.map((p) => [p, (res: Response) => answerReady(state, res)] as const),
     [METRICS_PATH, (res: Response) => answerMetrics(state, res)],
   ]);
   return (req, res, next) => {
     // As express routes match: any case, one trailing slash.
-    const answer = own.get(req.path.toLowerCase().replace(/(.)\/$/, '$1'));
+    const path = req.path.toLowerCase().replace(/(.)\/$/, '$1');
+    const answer = own.get(path) ?? extra.get(path);
     if (!answer) return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(methodNotAllowedError(req, ['GET']));
     Promise.resolve(answer(res)).catch(next);
@@ -43,15 +50,13 @@ export function contractEndpoints(state: ContractState): RequestHandler {
 }
 
 /**
- * GET `path`: the OpenAPI document of `functions` as served at `mount`. Built
- * on its first request, and its generator loaded then: neither costs a cold
- * start or idle memory until someone asks.
+ * The OpenAPI document of `functions` as served at `mount`. Built on its
+ * first request, and its generator loaded then: neither costs a cold start
+ * or idle memory until someone asks.
  */
-export function openApiEndpoint(path: string, functions: ReadonlyMap<string, DocumentedModule>, mount: Mount): RequestHandler {
+export function openApiAnswer(functions: ReadonlyMap<string, DocumentedModule>, mount: Mount): ContractAnswer {
   let document: string | undefined;
-  return (req, res, next) => {
-    if (req.path.toLowerCase().replace(/(.)\/$/, '$1') !== path) return next();
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next(methodNotAllowedError(req, ['GET']));
+  return (res) => {
     document ??= JSON.stringify((require('../api/openapi') as typeof import('../api/openapi')).openApiDocument(functions, mount));
     res.type('json').send(document);
   };

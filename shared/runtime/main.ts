@@ -9,7 +9,7 @@
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { boot } from './boot';
-import { OPENAPI_PATH, openApiEndpoint } from './contract';
+import { OPENAPI_PATH, openApiAnswer } from './contract';
 import { loadFunction } from './functions';
 
 const name = process.argv[2] ?? process.env.RBD_FUNCTION;
@@ -22,7 +22,7 @@ const mod = loadFunction(name);
 boot({
   name,
   mount: (app, runtime) => {
-    app.use(openApiEndpoint(OPENAPI_PATH, new Map([[name, mod]]), 'function'));
+    runtime.serveContract(OPENAPI_PATH, openApiAnswer(new Map([[name, mod]]), 'function'));
     app.all('/{*rest}', ...runtime.functionRoute(name, mod, { path: (req) => req.path }));
   },
 }).catch((err: unknown) => {

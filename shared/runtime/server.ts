@@ -11,7 +11,7 @@ import { Admission } from './admission';
 import { BearerToken } from './auth';
 import type { CephConnection } from './connection';
 import type { FunctionModule } from './context';
-import { contractEndpoints, writeLockFile } from './contract';
+import { contractEndpoints, writeLockFile, type ContractAnswer } from './contract';
 import { Deliveries } from './delivery';
 import { dispatch, type RouteAdapter } from './dispatch';
 import { drain } from './drain';
@@ -41,6 +41,8 @@ export class Runtime {
   private readonly token: BearerToken;
   private readonly readBody: BodyReader;
   private readonly invoker: Invoker;
+  /** Paths a mount adds to the contract's own (serveContract). */
+  private readonly contractPaths = new Map<string, ContractAnswer>();
 
   constructor(readonly options: RuntimeOptions) {
     const { settings, connection, metrics, logger } = options;
@@ -58,8 +60,13 @@ export class Runtime {
     app.disable('x-powered-by');
     app.set('etag', false);
     app.use(requestLog(metrics, logger));
-    app.use(contractEndpoints({ admission: this.admission, connection, metrics, notServing: settings.authMissing }));
+    app.use(contractEndpoints({ admission: this.admission, connection, metrics, notServing: settings.authMissing }, this.contractPaths));
     return app;
+  }
+
+  /** Answers GET `path` beside health, readiness and metrics: no token, and no route layer of its own. */
+  serveContract(path: string, answer: ContractAnswer): void {
+    this.contractPaths.set(path.toLowerCase(), answer);
   }
 
   /** Adds the final handlers: 404 for unknown routes and the error mapper. */
